@@ -1,0 +1,99 @@
+// The dataplane as the control thread sees it: ports, workers, configuration versions, counters
+// and the exception path. Constructed after rte_eal_init(); every method runs on the control
+// thread.
+#pragma once
+
+#include <array>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "config_publisher.h"
+#include "counters.h"
+#include "exception_queue.h"
+#include "idle_backoff.h"
+#include "port_manager.h"
+#include "worker.h"
+
+struct rte_mempool;
+
+namespace dvr::dp {
+
+struct DataplaneOptions {
+  uint32_t mbufs = 32767;
+  uint16_t rx_desc = 1024;
+  uint16_t tx_desc = 1024;
+  uint32_t exception_queue_size = 1024;
+  IdleBackoffConfig backoff;
+};
+
+struct PortStatsSnapshot {
+  std::string name;
+  uint64_t rx_packets = 0, rx_bytes = 0, tx_packets = 0, tx_bytes = 0;
+  std::array<uint64_t, kDropReasonCount> drops{};
+  HwStats hw;
+};
+
+struct StageSnapshot {
+  std::string name;
+  uint64_t packets = 0, cycles = 0;
+};
+
+struct WorkerSnapshot {
+  uint16_t id = 0;
+  unsigned lcore = 0;
+  uint64_t busy_cycles = 0, idle_cycles = 0, polls = 0, empty_polls = 0, sleeps = 0;
+  uint64_t punted = 0, punt_queue_full = 0, rx_queues = 0, config_generation = 0;
+  std::vector<StageSnapshot> stages;
+};
+
+class Dataplane {
+ public:
+  // Creates the mbuf pool and one worker per EAL worker lcore. Throws DataplaneError.
+  explicit Dataplane(const DataplaneOptions& opts);
+  ~Dataplane();
+  Dataplane(const Dataplane&) = delete;
+  Dataplane& operator=(const Dataplane&) = delete;
+
+  void start_workers();
+  void stop_workers();  // idempotent
+
+  // Ports. Both publish a new configuration before returning. Throw DataplaneError.
+  PortStatus add_port(const PortSpec& spec);
+  void remove_port(const std::string& name);
+  std::vector<PortStatus> list_ports() const;
+
+  std::vector<PortStatsSnapshot> port_stats() const;
+  std::vector<WorkerSnapshot> worker_stats() const;
+  const std::array<uint64_t, kPuntReasonCount>& punts_received() const { return punts_received_; }
+  uint64_t config_generation() const { return publisher_.current().generation; }
+  uint64_t tsc_hz() const;
+  unsigned worker_count() const { return static_cast<unsigned>(workers_.size()); }
+
+  // Pops everything the workers punted. Until a feature claims a punt reason, the packet is
+  // counted in punts_received() and freed.
+  size_t drain_exceptions();
+
+  // For pipeline tests that drive workers from the test thread instead of lcores.
+  Worker& worker(unsigned i) { return *workers_[i]; }
+
+ private:
+  // Publishes the configuration for the current ports, less `leaving` (a port being removed).
+  void publish(const std::string& leaving = {});
+
+  DataplaneOptions opts_;
+  rte_mempool* pool_ = nullptr;
+  ConfigPublisher publisher_;
+  std::vector<std::unique_ptr<WorkerCounters>> counters_;
+  std::vector<std::unique_ptr<ExceptionQueue>> exceptions_;
+  std::vector<std::unique_ptr<Worker>> workers_;
+  std::unique_ptr<PortManager> ports_;
+  std::array<uint64_t, kPuntReasonCount> punts_received_{};
+  bool running_ = false;
+};
+
+// The number of EAL worker lcores (all lcores but the main one).
+unsigned eal_worker_lcore_count();
+
+}  // namespace dvr::dp

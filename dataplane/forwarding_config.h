@@ -1,0 +1,39 @@
+// The immutable configuration version that workers read.
+//
+// The control thread builds a new ForwardingConfig for every change, publishes it with one atomic
+// pointer store, and frees the old one only after every worker has passed a quiescent state
+// (config_publisher.h). Workers therefore never see a half-applied change and never wait.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <vector>
+
+#include "counters.h"
+
+struct rte_ring;
+
+namespace dvr::dp {
+
+inline constexpr uint16_t kNoPort = UINT16_MAX;
+
+struct PortRuntime {
+  bool present = false;
+  uint16_t tx_queues = 0;          // worker w transmits on queue w when w < tx_queues ...
+  rte_ring* tx_handoff = nullptr;  // ... and otherwise through this ring to worker 0
+  uint16_t xconnect = kNoPort;     // L2 patch target, kNoPort for the routing pipeline
+  bool xconnect_configured = false;
+};
+
+struct RxQueueRef {
+  uint16_t port;
+  uint16_t queue;
+};
+
+struct ForwardingConfig {
+  uint64_t generation = 0;
+  std::array<PortRuntime, kMaxPorts> ports{};
+  std::vector<std::vector<RxQueueRef>> rx_by_worker;  // [worker] -> queues it polls
+};
+
+}  // namespace dvr::dp

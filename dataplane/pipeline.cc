@@ -1,0 +1,41 @@
+#include "pipeline.h"
+
+#include <rte_cycles.h>
+#include <rte_mbuf.h>
+
+#include <stdexcept>
+
+#include "stages/eth_input.h"
+#include "stages/punt_classify.h"
+#include "stages/xconnect.h"
+
+namespace dvr::dp {
+
+Pipeline Pipeline::standard() {
+  Pipeline p;
+  p.add(std::make_unique<EthInputStage>());
+  p.add(std::make_unique<XconnectStage>());
+  p.add(std::make_unique<PuntClassifyStage>());
+  return p;
+}
+
+void Pipeline::add(std::unique_ptr<Stage> stage) {
+  if (stages_.size() == kMaxStages) throw std::length_error("too many pipeline stages");
+  stages_.push_back(std::move(stage));
+}
+
+void Pipeline::run(Batch& batch, WorkerContext& ctx) {
+  StageCounters* counters = ctx.counters().stages;
+  for (size_t i = 0; i < stages_.size() && batch.count > 0; ++i) {
+    const uint64_t start = rte_rdtsc();
+    counters[i].packets.add(batch.count);
+    stages_[i]->process(batch, ctx);
+    counters[i].cycles.add(rte_rdtsc() - start);
+  }
+  for (uint16_t i = 0; i < batch.count; ++i) {
+    ctx.drop(batch.pkts[i], batch.rx_port, DropReason::kNoForwardingPath);
+  }
+  batch.count = 0;
+}
+
+}  // namespace dvr::dp

@@ -1,0 +1,42 @@
+// A poll-mode worker: rx burst from each of its (port, queue) pairs, the pipeline, buffered tx.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+
+#include "config_publisher.h"
+#include "idle_backoff.h"
+#include "pipeline.h"
+#include "worker_context.h"
+
+namespace dvr::dp {
+
+class Worker {
+ public:
+  Worker(uint16_t id, unsigned lcore, const ConfigPublisher& publisher, WorkerCounters& counters,
+         ExceptionQueue& exceptions, const IdleBackoffConfig& backoff);
+
+  // The lcore entry point; returns when stop() is called.
+  int run();
+  void stop() { stop_.store(true, std::memory_order_relaxed); }
+
+  uint16_t id() const { return id_; }
+  unsigned lcore() const { return lcore_; }
+  const Pipeline& pipeline() const { return pipeline_; }
+
+  // One loop iteration without RCU bookkeeping or back-off; returns packets received. Lets
+  // pipeline tests drive a worker from the test thread.
+  uint32_t poll_once();
+
+ private:
+  uint16_t id_;
+  unsigned lcore_;
+  const ConfigPublisher& publisher_;
+  WorkerCounters& counters_;
+  WorkerContext ctx_;
+  Pipeline pipeline_;
+  IdleBackoff backoff_;
+  std::atomic<bool> stop_{false};
+};
+
+}  // namespace dvr::dp

@@ -1,0 +1,81 @@
+#include "worker_context.h"
+
+#include <rte_ethdev.h>
+#include <rte_mbuf.h>
+#include <rte_ring.h>
+
+namespace dvr::dp {
+
+void WorkerContext::drop(rte_mbuf* pkt, uint16_t port, DropReason reason) {
+  counters_.ports[port].drops[static_cast<size_t>(reason)].inc();
+  rte_pktmbuf_free(pkt);
+}
+
+void WorkerContext::punt(rte_mbuf* pkt, uint16_t port, PuntReason reason) {
+  if (!exceptions_.push(PuntItem{pkt, port, reason})) {
+    counters_.punt_queue_full.inc();
+    drop(pkt, port, DropReason::kPuntQueueFull);
+    return;
+  }
+  counters_.punted.inc();
+}
+
+void WorkerContext::transmit(rte_mbuf* pkt, uint16_t port) {
+  if (port >= kMaxPorts || !config_->ports[port].present) {
+    drop(pkt, pkt->port, DropReason::kPortRemoved);
+    return;
+  }
+  TxBuffer& buf = tx_[port];
+  if (buf.count == kTxBufferSize) flush_port(port);
+  buf.pkts[buf.count++] = pkt;
+  dirty_ports_ |= 1u << port;
+}
+
+void WorkerContext::flush() {
+  while (dirty_ports_ != 0) {
+    const auto port = static_cast<uint16_t>(__builtin_ctz(dirty_ports_));
+    flush_port(port);
+  }
+}
+
+void WorkerContext::flush_port(uint16_t port) {
+  TxBuffer& buf = tx_[port];
+  dirty_ports_ &= ~(1u << port);
+  const uint16_t n = buf.count;
+  buf.count = 0;
+  if (n == 0) return;
+  const PortRuntime& rt = config_->ports[port];
+  PortCounters& pc = counters_.ports[port];
+
+  if (worker_id_ >= rt.tx_queues) {
+    // This worker has no tx queue on the port: hand the burst to worker 0, which owns queue 0.
+    const unsigned queued =
+        rte_ring_mp_enqueue_burst(rt.tx_handoff, reinterpret_cast<void**>(buf.pkts), n, nullptr);
+    for (uint16_t i = queued; i < n; ++i) drop(buf.pkts[i], port, DropReason::kTxHandoffFull);
+    return;
+  }
+
+  // Byte counts must be read before the driver owns the mbufs.
+  uint64_t bytes = 0;
+  for (uint16_t i = 0; i < n; ++i) bytes += rte_pktmbuf_pkt_len(buf.pkts[i]);
+  const uint16_t sent = rte_eth_tx_burst(port, worker_id_, buf.pkts, n);
+  for (uint16_t i = sent; i < n; ++i) {
+    bytes -= rte_pktmbuf_pkt_len(buf.pkts[i]);
+    drop(buf.pkts[i], port, DropReason::kTxQueueFull);
+  }
+  pc.tx_packets.add(sent);
+  pc.tx_bytes.add(bytes);
+}
+
+void WorkerContext::drain_tx_handoffs() {
+  for (uint16_t port = 0; port < kMaxPorts; ++port) {
+    rte_ring* ring = config_->ports[port].tx_handoff;
+    if (ring == nullptr) continue;
+    rte_mbuf* pkts[kTxBufferSize];
+    const unsigned n =
+        rte_ring_sc_dequeue_burst(ring, reinterpret_cast<void**>(pkts), kTxBufferSize, nullptr);
+    for (unsigned i = 0; i < n; ++i) transmit(pkts[i], port);
+  }
+}
+
+}  // namespace dvr::dp
