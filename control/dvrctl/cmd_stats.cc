@@ -1,0 +1,116 @@
+#include "cmd_stats.h"
+
+#include <ostream>
+#include <string>
+
+#include "args.h"
+#include "errors.h"
+#include "format.h"
+#include "json_output.h"
+#include "session.h"
+#include "table.h"
+
+namespace dvrctl {
+
+namespace v1 = dvr::api::v1;
+
+namespace {
+
+using std::to_string;
+
+void print_ports(const v1::Stats& stats, std::ostream& out) {
+  Table ports({{"NAME"},
+               {"RX-PKTS", Align::kRight},
+               {"RX-BYTES", Align::kRight},
+               {"TX-PKTS", Align::kRight},
+               {"TX-BYTES", Align::kRight},
+               {"DROPS", Align::kRight},
+               {"HW-MISSED", Align::kRight},
+               {"HW-RX-ERR", Align::kRight},
+               {"HW-TX-ERR", Align::kRight},
+               {"NOMBUF", Align::kRight}});
+  Table drops({{"PORT"}, {"REASON"}, {"PACKETS", Align::kRight}});
+  for (const v1::PortStats& p : stats.ports()) {
+    ports.add_row({p.name(), to_string(p.rx_packets()), to_string(p.rx_bytes()),
+                   to_string(p.tx_packets()), to_string(p.tx_bytes()), to_string(p.drops()),
+                   to_string(p.hw_rx_missed()), to_string(p.hw_rx_errors()),
+                   to_string(p.hw_tx_errors()), to_string(p.hw_rx_nombuf())});
+    for (const v1::DropCount& d : p.drop_reasons()) {
+      if (d.packets() != 0) drops.add_row({p.name(), d.reason(), to_string(d.packets())});
+    }
+  }
+  ports.print(out);
+  if (!drops.empty()) {
+    out << '\n';
+    drops.print(out);
+  }
+}
+
+void print_workers(const v1::Stats& stats, std::ostream& out) {
+  Table workers({{"WORKER", Align::kRight},
+                 {"LCORE", Align::kRight},
+                 {"BUSY%", Align::kRight},
+                 {"BUSY-CYCLES", Align::kRight},
+                 {"IDLE-CYCLES", Align::kRight},
+                 {"POLLS", Align::kRight},
+                 {"SLEEPS", Align::kRight},
+                 {"PUNTED", Align::kRight},
+                 {"PUNT-FULL", Align::kRight},
+                 {"RXQ", Align::kRight},
+                 {"GEN", Align::kRight}});
+  Table stages({{"WORKER", Align::kRight},
+                {"STAGE"},
+                {"PACKETS", Align::kRight},
+                {"CYCLES/PKT", Align::kRight}});
+  for (const v1::WorkerStats& w : stats.workers()) {
+    workers.add_row({to_string(w.worker()), to_string(w.lcore()),
+                     percent(w.busy_cycles(), w.idle_cycles()), to_string(w.busy_cycles()),
+                     to_string(w.idle_cycles()), to_string(w.polls()), to_string(w.sleeps()),
+                     to_string(w.punted()), to_string(w.punt_queue_full()),
+                     to_string(w.rx_queues()), to_string(w.config_generation())});
+    for (const v1::StageStats& s : w.stages()) {
+      stages.add_row({to_string(w.worker()), s.name(), to_string(s.packets()),
+                      ratio(s.cycles(), s.packets())});
+    }
+  }
+  workers.print(out);
+  if (!stages.empty()) {
+    out << '\n';
+    stages.print(out);
+  }
+}
+
+void print_punts(const v1::Stats& stats, std::ostream& out) {
+  Table punts({{"REASON"}, {"PACKETS", Align::kRight}});
+  for (const v1::PuntStats& p : stats.punts()) punts.add_row({p.reason(), to_string(p.packets())});
+  punts.print(out);
+}
+
+}  // namespace
+
+int run_stats(Session& session, const Invocation& inv) {
+  const ParsedArgs args = parse_args(inv, {{"--port", true}}, {}, 0);
+  v1::Request req;
+  v1::StatsRequest& stats_req = *req.mutable_stats();
+  if (const auto port = args.value("--port")) {
+    if (port->empty()) {
+      throw UsageError(inv.name + ": --port needs a port name", "dvrctl " + inv.name);
+    }
+    stats_req.set_port(*port);
+  }
+
+  const v1::Response resp = session.call(std::move(req));
+  std::ostream& out = session.out();
+  if (session.json()) {
+    print_json(resp.stats(), out);
+    return 0;
+  }
+  print_ports(resp.stats(), out);
+  out << '\n';
+  print_workers(resp.stats(), out);
+  out << '\n';
+  print_punts(resp.stats(), out);
+  return 0;
+}
+
+}  // namespace dvrctl

@@ -1,0 +1,32 @@
+// dvrctl stats
+#pragma once
+
+#include <string_view>
+
+#include "command.h"
+
+namespace dvrctl {
+
+inline constexpr std::string_view kStatsHelp =
+    "Shows dvrd's counters in three parts, separated by empty lines.\n"
+    "\n"
+    "Ports: NAME RX-PKTS RX-BYTES TX-PKTS TX-BYTES DROPS (packets dvrd dropped), then the\n"
+    "driver's HW-MISSED HW-RX-ERR HW-TX-ERR NOMBUF (losses before dvrd saw the packet).\n"
+    "Then, if any port dropped packets, PORT REASON PACKETS for every non-zero drop reason.\n"
+    "\n"
+    "Workers: WORKER LCORE BUSY% (busy / (busy + idle) cycles) BUSY-CYCLES IDLE-CYCLES POLLS\n"
+    "SLEEPS (idle back-off sleeps) PUNTED (packets handed to the control thread) PUNT-FULL\n"
+    "(punts lost to a full queue) RXQ (port queues polled) GEN (configuration generation\n"
+    "last seen). Then, if any worker reports stages, WORKER STAGE PACKETS CYCLES/PKT\n"
+    "(0.0 when the stage saw no packets).\n"
+    "\n"
+    "Punts received by the control thread: REASON PACKETS.\n"
+    "\n"
+    "Options:\n"
+    "  --port NAME  only this port's counters\n"
+    "\n"
+    "With --json, prints the Stats message.\n";
+
+int run_stats(Session& session, const Invocation& inv);
+
+}  // namespace dvrctl
