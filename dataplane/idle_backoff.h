@@ -33,7 +33,10 @@ class IdleBackoff {
       ++empty_polls_;
       return 0;
     }
-    sleep_us_ = sleep_us_ == 0 ? 1 : std::min(sleep_us_ * 2, cfg_.max_sleep_us);
+    // Compare before doubling so that a huge maximum cannot wrap the sleep around to 0.
+    sleep_us_ = sleep_us_ == 0                       ? 1
+                : sleep_us_ >= cfg_.max_sleep_us / 2 ? cfg_.max_sleep_us
+                                                     : sleep_us_ * 2;
     return sleep_us_;
   }
 

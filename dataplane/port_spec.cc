@@ -1,6 +1,7 @@
 #include "port_spec.h"
 
 #include <array>
+#include <cctype>
 #include <set>
 #include <sstream>
 
@@ -119,9 +120,9 @@ std::string validate_port_spec(const PortSpec& spec) {
     return "port '" + spec.name + "': '" + spec.args.at("dev") +
            "' is not a PCI address (expected DDDD:BB:DD.F)";
   }
-  if (spec.type == PortType::kTap && spec.args.contains("iface") &&
-      spec.args.at("iface").size() > 15) {
-    return "port '" + spec.name + "': tap interface names are at most 15 characters";
+  const bool kernel_iface = spec.type == PortType::kTap || spec.type == PortType::kAfPacket;
+  if (kernel_iface && spec.args.contains("iface") && spec.args.at("iface").size() > 15) {
+    return "port '" + spec.name + "': kernel interface names are at most 15 characters";
   }
   if (!spec.xconnect.empty() && !valid_name(spec.xconnect)) {
     return "port '" + spec.name + "': invalid xconnect peer name '" + spec.xconnect + "'";
@@ -136,7 +137,11 @@ DeviceArgs device_args(const PortSpec& spec, unsigned queues) {
   const TypeInfo& ti = info(spec.type);
   DeviceArgs out;
   if (spec.type == PortType::kPci) {
-    out.device_name = spec.args.at("dev");
+    // DPDK names PCI devices in the full lower-case form, 0000:03:00.0.
+    std::string dev = spec.args.at("dev");
+    for (char& c : dev) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (dev.size() == 7) dev = "0000:" + dev;
+    out.device_name = dev;
     out.devargs = out.device_name;
     if (auto it = spec.args.find("devargs"); it != spec.args.end()) out.devargs += "," + it->second;
     return out;
@@ -164,6 +169,10 @@ std::optional<PortSpec> parse_port_spec_text(const std::string& text, std::strin
   }
   PortSpec spec;
   spec.name = text.substr(0, eq);
+  if (text.back() == ',' || text.find(",,") != std::string::npos) {
+    error = "port definition '" + text + "' has an empty argument (stray ',')";
+    return std::nullopt;
+  }
   std::stringstream rest(text.substr(eq + 1));
   std::string item;
   bool first = true;
@@ -186,7 +195,19 @@ std::optional<PortSpec> parse_port_spec_text(const std::string& text, std::strin
     }
     const std::string key = item.substr(0, kv);
     const std::string value = item.substr(kv + 1);
+    if (key.empty()) {
+      error = "port '" + spec.name + "': argument '" + item + "' has an empty key";
+      return std::nullopt;
+    }
     if (key == "xconnect") {
+      if (value.empty()) {
+        error = "port '" + spec.name + "': argument 'xconnect' has no value";
+        return std::nullopt;
+      }
+      if (!spec.xconnect.empty()) {
+        error = "port '" + spec.name + "': argument 'xconnect' given twice";
+        return std::nullopt;
+      }
       spec.xconnect = value;
     } else if (!spec.args.emplace(key, value).second) {
       error = "port '" + spec.name + "': argument '" + key + "' given twice";

@@ -1,8 +1,11 @@
 #include "frame.h"
 
+#include <stdexcept>
+
 namespace dvr {
 
 void append_frame(std::string& out, std::string_view payload) {
+  if (payload.size() > UINT32_MAX) throw std::length_error("frame payload larger than 4 GiB");
   const auto len = static_cast<uint32_t>(payload.size());
   const char header[kFrameHeaderBytes] = {
       static_cast<char>(kFrameMagic0),       static_cast<char>(kFrameMagic1),
