@@ -72,9 +72,16 @@ void ControlServer::open() {
     std::filesystem::create_directories(parent, ec);
     if (ec) throw std::runtime_error("cannot create " + parent.string() + ": " + ec.message());
   }
-  // Nobody answered: whatever file is there belongs to a dvrd that is gone.
-  if (::unlink(path_.c_str()) != 0 && errno != ENOENT) {
-    throw sys_error("cannot remove stale control socket " + path_);
+  // Nobody answered: a socket file there belongs to a dvrd that is gone. Anything else at the
+  // path is somebody's file, and a mistyped --socket must not destroy it.
+  struct stat st {};
+  if (::lstat(path_.c_str(), &st) == 0) {
+    if (!S_ISSOCK(st.st_mode)) {
+      throw std::runtime_error("control socket path " + path_ +
+                               " exists and is not a socket; refusing to replace it");
+    }
+    if (::unlink(path_.c_str()) != 0)
+      throw sys_error("cannot remove stale control socket " + path_);
   }
   listen_fd_ = ::socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (listen_fd_ < 0) throw sys_error("socket");

@@ -60,6 +60,20 @@ const PortRecord& PortManager::create(const PortSpec& spec) {
   if (ports_.contains(spec.name)) {
     throw DataplaneError(ErrorKind::kAlreadyExists, "port '" + spec.name + "' already exists");
   }
+  // Two ports on one kernel interface would silently share it (net_tap even turns it into a
+  // multi-queue tap), and removing one would take the interface down under the other.
+  if (auto it = spec.args.find("iface");
+      it != spec.args.end() && (spec.type == PortType::kTap || spec.type == PortType::kAfPacket)) {
+    for (const auto& [name, rec] : ports_) {
+      auto other = rec.spec.args.find("iface");
+      if (rec.spec.type == spec.type && other != rec.spec.args.end() &&
+          other->second == it->second) {
+        throw DataplaneError(ErrorKind::kConflict, "port '" + spec.name + "': interface " +
+                                                       it->second + " is already used by port '" +
+                                                       name + "'");
+      }
+    }
+  }
   const DeviceArgs da = device_args(spec, workers_);
   uint16_t existing = 0;
   if (rte_eth_dev_get_port_by_name(da.device_name.c_str(), &existing) == 0) {
