@@ -7,7 +7,13 @@ namespace dvrctl {
 
 std::optional<std::string> ParsedArgs::value(std::string_view option) const {
   const auto it = options_.find(std::string(option));
-  if (it == options_.end()) return std::nullopt;
+  if (it == options_.end() || it->second.empty()) return std::nullopt;
+  return it->second.back();
+}
+
+std::vector<std::string> ParsedArgs::values(std::string_view option) const {
+  const auto it = options_.find(std::string(option));
+  if (it == options_.end()) return {};
   return it->second;
 }
 
@@ -55,9 +61,11 @@ ParsedArgs parse_args(const Invocation& inv, std::initializer_list<OptionSpec> o
     } else if (eq != std::string::npos) {
       throw UsageError(inv.name + ": option " + name + " takes no value", help_for);
     }
-    if (!out.options_.emplace(name, std::move(value)).second) {
+    std::vector<std::string>& given = out.options_[name];
+    if (!given.empty() && !spec->repeatable) {
       throw UsageError(inv.name + ": option " + name + " given twice", help_for);
     }
+    given.push_back(std::move(value));
   }
   if (out.positional.size() < required.size()) {
     throw UsageError(inv.name + ": missing " + std::string(required.begin()[out.positional.size()]),

@@ -13,8 +13,9 @@
 namespace dvrctl {
 
 struct OptionSpec {
-  std::string_view name;  // "--xconnect"
-  bool takes_value;       // "--xconnect PEER" or "--xconnect=PEER"
+  std::string_view name;    // "--xconnect"
+  bool takes_value;         // "--xconnect PEER" or "--xconnect=PEER"
+  bool repeatable = false;  // may be given more than once ("--ip A --ip B"); else twice is an error
 };
 
 class ParsedArgs {
@@ -22,12 +23,15 @@ class ParsedArgs {
   std::vector<std::string> positional;
 
   bool has(std::string_view option) const { return options_.contains(std::string(option)); }
+  // The option's value (the last one of a repeatable option); nullopt when not given.
   std::optional<std::string> value(std::string_view option) const;
+  // Every value of the option in command-line order; empty when not given.
+  std::vector<std::string> values(std::string_view option) const;
 
  private:
   friend ParsedArgs parse_args(const Invocation&, std::initializer_list<OptionSpec>,
                                std::initializer_list<std::string_view>, size_t);
-  std::map<std::string, std::string> options_;
+  std::map<std::string, std::vector<std::string>> options_;
 };
 
 // Parses inv.args against `options`; words after "--" are positional. Requires one positional

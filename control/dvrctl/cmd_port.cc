@@ -77,13 +77,21 @@ int run_port_add(Session& session, const Invocation& inv) {
       throw UsageError(inv.name + ": '" + kv + "' is not KEY=VALUE", help_for);
     }
     const std::string key = kv.substr(0, eq);
-    if (spec.args().contains(key)) {
+    // xconnect=PEER is accepted like dvrd's --port syntax, as a synonym of --xconnect PEER.
+    if (key == "xconnect" ? !spec.xconnect().empty() : spec.args().contains(key)) {
       throw UsageError(inv.name + ": argument '" + key + "' given twice", help_for);
     }
-    (*spec.mutable_args())[key] = kv.substr(eq + 1);
+    if (key == "xconnect") {
+      spec.set_xconnect(kv.substr(eq + 1));
+    } else {
+      (*spec.mutable_args())[key] = kv.substr(eq + 1);
+    }
   }
   if (const auto peer = args.value("--xconnect")) {
     if (peer->empty()) throw UsageError(inv.name + ": --xconnect needs a port name", help_for);
+    if (!spec.xconnect().empty()) {
+      throw UsageError(inv.name + ": xconnect given twice", help_for);
+    }
     spec.set_xconnect(*peer);
   }
 

@@ -24,7 +24,8 @@ inline constexpr std::string_view kPortAddHelp =
     "\n"
     "Options:\n"
     "  --xconnect PEER  send every frame received on this port, unmodified, out of port PEER\n"
-    "                   (an L2 patch) instead of through the routing pipeline\n";
+    "                   (an L2 patch) instead of through the routing pipeline; the argument\n"
+    "                   xconnect=PEER means the same\n";
 
 inline constexpr std::string_view kPortRemoveHelp =
     "Removes the dataplane port NAME.\n"

@@ -1,5 +1,6 @@
 #include "cmd_stats.h"
 
+#include <cstdint>
 #include <ostream>
 #include <string>
 
@@ -86,6 +87,27 @@ void print_punts(const v1::Stats& stats, std::ostream& out) {
   punts.print(out);
 }
 
+// Only when dvrd reports routers: ROUTER ROUTED DROPS, then the non-zero drop reasons.
+void print_routers(const v1::Stats& stats, std::ostream& out) {
+  if (stats.routers().empty()) return;
+  Table routers({{"ROUTER"}, {"ROUTED", Align::kRight}, {"DROPS", Align::kRight}});
+  Table drops({{"ROUTER"}, {"REASON"}, {"PACKETS", Align::kRight}});
+  for (const v1::RouterStats& r : stats.routers()) {
+    uint64_t total = 0;
+    for (const v1::DropCount& d : r.drop_reasons()) {
+      total += d.packets();
+      if (d.packets() != 0) drops.add_row({r.router_id(), d.reason(), to_string(d.packets())});
+    }
+    routers.add_row({r.router_id(), to_string(r.routed_packets()), to_string(total)});
+  }
+  out << '\n';
+  routers.print(out);
+  if (!drops.empty()) {
+    out << '\n';
+    drops.print(out);
+  }
+}
+
 }  // namespace
 
 int run_stats(Session& session, const Invocation& inv) {
@@ -110,6 +132,7 @@ int run_stats(Session& session, const Invocation& inv) {
   print_workers(resp.stats(), out);
   out << '\n';
   print_punts(resp.stats(), out);
+  print_routers(resp.stats(), out);
   return 0;
 }
 

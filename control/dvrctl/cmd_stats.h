@@ -8,7 +8,7 @@
 namespace dvrctl {
 
 inline constexpr std::string_view kStatsHelp =
-    "Shows dvrd's counters in three parts, separated by empty lines.\n"
+    "Shows dvrd's counters in three parts (four with routers), separated by empty lines.\n"
     "\n"
     "Ports: NAME RX-PKTS RX-BYTES TX-PKTS TX-BYTES DROPS (packets dvrd dropped), then the\n"
     "driver's HW-MISSED HW-RX-ERR HW-TX-ERR NOMBUF (losses before dvrd saw the packet).\n"
@@ -21,6 +21,10 @@ inline constexpr std::string_view kStatsHelp =
     "(0.0 when the stage saw no packets).\n"
     "\n"
     "Punts received by the control thread: REASON PACKETS.\n"
+    "\n"
+    "Routers, only when dvrd reports any: ROUTER ROUTED (packets routed) DROPS (packets the\n"
+    "router dropped, the sum of its drop reasons). Then, if any router dropped packets,\n"
+    "ROUTER REASON PACKETS for every non-zero drop reason.\n"
     "\n"
     "Options:\n"
     "  --port NAME  only this port's counters\n"

@@ -1,30 +1,73 @@
 #include "help.h"
 
+#include <string_view>
+#include <utility>
+#include <vector>
+
 #include "client.h"
 
 namespace dvrctl {
 
 namespace {
 
-std::string usage_line(const Command& cmd) {
-  std::string line = command_name(cmd);
-  if (!cmd.synopsis.empty()) {
-    line += ' ';
-    line += cmd.synopsis;
+// Help lines are wrapped at this many columns where the usage allows it.
+constexpr size_t kLineWidth = 80;
+
+// The synopsis split at the spaces outside brackets, so that "[--ip IP ...]" stays one piece.
+std::vector<std::string> synopsis_pieces(std::string_view synopsis) {
+  std::vector<std::string> pieces;
+  std::string piece;
+  int depth = 0;
+  for (const char c : synopsis) {
+    if (c == ' ' && depth == 0) {
+      if (!piece.empty()) pieces.push_back(std::move(piece));
+      piece.clear();
+      continue;
+    }
+    if (c == '[') ++depth;
+    if (c == ']' && depth > 0) --depth;
+    piece += c;
   }
-  return line;
+  if (!piece.empty()) pieces.push_back(std::move(piece));
+  return pieces;
+}
+
+// The command's name and synopsis after `lead` (already printed on the line, e.g. "  "),
+// wrapped at kLineWidth; continuation lines are indented by `indent` columns, by default so
+// that they line up after the command's name. Sets `last_line_width` to the width of the last
+// line, `lead` included.
+std::string usage_text(std::string_view lead, const Command& cmd, size_t& last_line_width,
+                       size_t indent = 0) {
+  std::string text = command_name(cmd);
+  if (indent == 0) indent = lead.size() + text.size() + 1;
+  size_t width = lead.size() + text.size();
+  for (const std::string& piece : synopsis_pieces(cmd.synopsis)) {
+    if (width + 1 + piece.size() > kLineWidth && width > indent) {
+      text += '\n';
+      text += std::string(indent, ' ');
+      width = indent;
+    } else {
+      text += ' ';
+      ++width;
+    }
+    text += piece;
+    width += piece.size();
+  }
+  last_line_width = width;
+  return text;
 }
 
 void print_command_list(const std::vector<const Command*>& cmds, std::ostream& out) {
-  // Usages longer than this go on their own line, the summary on the next.
+  // Usages wider than this go on their own lines, the summary on the next.
   constexpr size_t kUsageWidth = 32;
   for (const Command* c : cmds) {
-    const std::string line = usage_line(*c);
-    out << "  " << line;
-    if (line.size() > kUsageWidth) {
+    size_t width = 0;
+    const std::string usage = usage_text("  ", *c, width);
+    out << "  " << usage;
+    if (width > 2 + kUsageWidth || usage.find('\n') != std::string::npos) {
       out << "\n" << std::string(2 + kUsageWidth + 2, ' ');
     } else {
-      out << std::string(kUsageWidth + 2 - line.size(), ' ');
+      out << std::string(2 + kUsageWidth + 2 - width, ' ');
     }
     out << c->summary << "\n";
   }
@@ -63,7 +106,9 @@ void print_global_help(std::ostream& out) {
 }
 
 void print_command_help(const Command& cmd, std::ostream& out) {
-  out << "Usage: dvrctl [OPTIONS] " << usage_line(cmd) << "\n\n"
+  constexpr std::string_view kLead = "Usage: dvrctl [OPTIONS] ";
+  size_t width = 0;
+  out << kLead << usage_text(kLead, cmd, width, 9) << "\n\n"
       << cmd.details << "\n"
       << "Global options (--socket, --json, --timeout) may go before or after the command; see "
          "'dvrctl --help'.\n";

@@ -1,0 +1,44 @@
+// dvrctl network add | remove | list
+#pragma once
+
+#include <string_view>
+
+#include "command.h"
+
+namespace dvrctl {
+
+inline constexpr std::string_view kNetworkAddHelp =
+    "Creates the network ID (a Network object, sent in an UpsertRequest). Repeating an\n"
+    "identical add succeeds; an add that differs from the existing network fails unless\n"
+    "--replace is given.\n"
+    "\n"
+    "Options:\n"
+    "  --segmentation-id N  the VXLAN VNI that carries the network between hosts (required)\n"
+    "  --tenant T           the owning tenant's id\n"
+    "  --name N             a display name\n"
+    "  --mtu N              the network's MTU (default: 0, dvrd's default)\n"
+    "  --replace            overwrite an existing network with different contents\n"
+    "\n"
+    "Prints nothing on success (with --json: {}) unless dvrd returns a message.\n";
+
+inline constexpr std::string_view kNetworkRemoveHelp =
+    "Removes the network ID.\n"
+    "\n"
+    "Options:\n"
+    "  --cascade     also remove what depends on it (e.g. its subnets, their router\n"
+    "                interfaces, its VM ports) instead of failing\n"
+    "  --missing-ok  succeed when there is no such network\n"
+    "\n"
+    "Prints nothing on success (with --json: {}) unless dvrd returns a message.\n";
+
+inline constexpr std::string_view kNetworkListHelp =
+    "Lists the networks, one per row: ID TENANT NAME SEG-ID (the VXLAN VNI) MTU. '-' marks\n"
+    "an empty value.\n"
+    "\n"
+    "With --json, prints the ObjectList message.\n";
+
+int run_network_add(Session& session, const Invocation& inv);
+int run_network_remove(Session& session, const Invocation& inv);
+int run_network_list(Session& session, const Invocation& inv);
+
+}  // namespace dvrctl

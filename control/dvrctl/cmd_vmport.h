@@ -1,0 +1,48 @@
+// dvrctl vm-port add | remove | list
+#pragma once
+
+#include <string_view>
+
+#include "command.h"
+
+namespace dvrctl {
+
+inline constexpr std::string_view kVmPortAddHelp =
+    "Creates the VM port ID, a VM's attachment to a network (a VmPort object, sent in an\n"
+    "UpsertRequest). Repeating an identical add succeeds; an add that differs from the\n"
+    "existing port fails unless --replace is given. dvrd checks the addresses and references.\n"
+    "\n"
+    "Options:\n"
+    "  --network NET               the network (required)\n"
+    "  --mac MAC                   the VM's MAC (required)\n"
+    "  --ip IP                     a fixed IP of the VM (required; repeat for more)\n"
+    "  --allowed-pair PREFIX[@MAC] an extra address or CIDR the VM may send from, with the\n"
+    "                              MAC it uses (default: the port's MAC); repeatable\n"
+    "  --no-port-security          disable anti-spoofing and security groups on the port\n"
+    "  --port DATAPLANE_PORT       the dataplane port ('port list') the VM is attached to on\n"
+    "                              this host; leave it out for a VM on another host\n"
+    "  --host HOST                 the host the VM lives on\n"
+    "  --replace                   overwrite an existing VM port with different contents\n"
+    "\n"
+    "Prints nothing on success (with --json: {}) unless dvrd returns a message.\n";
+
+inline constexpr std::string_view kVmPortRemoveHelp =
+    "Removes the VM port ID.\n"
+    "\n"
+    "Options:\n"
+    "  --cascade     accepted for symmetry; nothing depends on a VM port yet\n"
+    "  --missing-ok  succeed when there is no such VM port\n"
+    "\n"
+    "Prints nothing on success (with --json: {}) unless dvrd returns a message.\n";
+
+inline constexpr std::string_view kVmPortListHelp =
+    "Lists the VM ports, one per row: ID NETWORK MAC IPS (the fixed IPs, comma-separated)\n"
+    "SECURITY (port security on or off) DATAPLANE-PORT HOST. '-' marks an empty value.\n"
+    "\n"
+    "With --json, prints the ObjectList message (which also has the allowed address pairs).\n";
+
+int run_vm_port_add(Session& session, const Invocation& inv);
+int run_vm_port_remove(Session& session, const Invocation& inv);
+int run_vm_port_list(Session& session, const Invocation& inv);
+
+}  // namespace dvrctl
