@@ -2,6 +2,8 @@
 
 #include "errors.h"
 
+#include <algorithm>
+
 namespace dvr {
 
 namespace v1 = api::v1;
@@ -86,11 +88,19 @@ void fill_port_info(const dp::PortStatus& st, v1::PortInfo& out) {
   out.set_mtu(st.mtu);
 }
 
+ApiHandler::ApiHandler(dp::Dataplane& dataplane, HostConfig host)
+    : dp_(dataplane), host_(std::move(host)), tenant_(dataplane) {
+  v1::HostSetRequest req;
+  req.mutable_host()->set_host_id(host_.host_id);
+  req.mutable_host()->set_distributed_default(host_.distributed_default);
+  tenant_.host_set(req);
+}
+
 v1::HelloResponse ApiHandler::hello_response() {
   v1::HelloResponse h;
   h.set_api_version(v1::API_VERSION_1);
   h.set_dvrd_version(kVersion);
-  h.mutable_host()->set_host_id(host_.host_id);
+  *h.mutable_host() = tenant_.model().host();
   h.set_worker_count(dp_.worker_count());
   h.set_development_mode(host_.development_mode);
   return h;
@@ -108,14 +118,17 @@ v1::Response ApiHandler::handle(const v1::Request& req, ClientInfo& /*client*/) 
       case v1::Request::kStats:
         return stats(req.stats());
       case v1::Request::kHostSet:
+        return tenant_.host_set(req.host_set());
       case v1::Request::kUpsert:
+        return tenant_.upsert(req.upsert());
       case v1::Request::kDelete:
+        return tenant_.remove(req.delete_());
       case v1::Request::kList:
+        return tenant_.list(req.list());
       case v1::Request::kRouteTable:
+        return tenant_.route_table(req.route_table());
       case v1::Request::kNeighborTable:
-        return error(v1::STATUS_UNIMPLEMENTED,
-                     "tenant objects (routers, networks, ports, routes) are not implemented by "
-                     "this dvrd version yet");
+        return tenant_.neighbor_table(req.neighbor_table());
       default:
         return error(v1::STATUS_UNIMPLEMENTED, "unknown request type");
     }
@@ -138,6 +151,7 @@ v1::Response ApiHandler::port_add(const v1::PortAddRequest& req) {
   spec.args.insert(in.args().begin(), in.args().end());
   spec.xconnect = in.xconnect();
   const dp::PortStatus st = dp_.add_port(spec);
+  tenant_.ports_changed();  // a VM port may be waiting for this dataplane port
   v1::Response r = ok();
   fill_port_info(st, *r.mutable_port());
   return r;
@@ -145,6 +159,12 @@ v1::Response ApiHandler::port_add(const v1::PortAddRequest& req) {
 
 v1::Response ApiHandler::port_remove(const v1::PortRemoveRequest& req) {
   try {
+    // Unbind first, so that no version ever points a VM port at a port id that is reused.
+    const auto ports = dp_.list_ports();
+    if (std::any_of(ports.begin(), ports.end(),
+                    [&](const dp::PortStatus& st) { return st.record.spec.name == req.name(); })) {
+      tenant_.ports_changed(req.name());
+    }
     dp_.remove_port(req.name());
   } catch (const dp::DataplaneError& e) {
     if (e.kind() == dp::ErrorKind::kNotFound && req.missing_ok()) return ok();
@@ -201,6 +221,10 @@ v1::Response ApiHandler::stats(const v1::StatsRequest& req) {
     o->set_punt_queue_full(w.punt_queue_full);
     o->set_rx_queues(w.rx_queues);
     o->set_config_generation(w.config_generation);
+    o->set_arp_replies(w.arp_replies);
+    o->set_echo_replies(w.echo_replies);
+    o->set_icmp_errors_sent(w.icmp_errors_sent);
+    o->set_icmp_errors_rate_limited(w.icmp_errors_rate_limited);
     for (const dp::StageSnapshot& st : w.stages) {
       v1::StageStats* ss = o->add_stages();
       ss->set_name(st.name);
@@ -213,6 +237,7 @@ v1::Response ApiHandler::stats(const v1::StatsRequest& req) {
     p->set_reason(dp::kPuntReasonNames[i]);
     p->set_packets(dp_.punts_received()[i]);
   }
+  tenant_.fill_router_stats(*out);
   out->set_tsc_hz(dp_.tsc_hz());
   out->set_config_generation(dp_.config_generation());
   return r;

@@ -5,17 +5,19 @@
 
 #include "dataplane.h"
 #include "server.h"
+#include "tenant/tenant_api.h"
 
 namespace dvr {
 
 struct HostConfig {
   std::string host_id;
   bool development_mode = false;
+  bool distributed_default = true;  // Router.distributed when a router leaves it unset
 };
 
 class ApiHandler final : public RequestHandler {
  public:
-  ApiHandler(dp::Dataplane& dataplane, HostConfig host) : dp_(dataplane), host_(std::move(host)) {}
+  ApiHandler(dp::Dataplane& dataplane, HostConfig host);
 
   api::v1::Response handle(const api::v1::Request& req, ClientInfo& client) override;
   api::v1::HelloResponse hello_response() override;
@@ -28,6 +30,7 @@ class ApiHandler final : public RequestHandler {
 
   dp::Dataplane& dp_;
   HostConfig host_;
+  TenantApi tenant_;
 };
 
 // Conversions between the API's and the dataplane's port models.

@@ -50,6 +50,9 @@ Options:
                          and xconnect=PEER patches the port to PEER. Example:
                            --port vm1=vhost-user,path=/run/dvrd/vm1.sock
   --host-id ID           this host's name in the management plane (default: hostname)
+  --router-mode distributed|centralized
+                         the `distributed` flag of routers that do not set it (default
+                         distributed, as Neutron's router_distributed = True)
   --mbufs N              packet buffers in the pool (default 32767; 16383 with --dev)
   --rx-desc N            rx ring size per queue (default 1024; 512 with --dev)
   --tx-desc N            tx ring size per queue (default 1024; 512 with --dev)
@@ -126,6 +129,14 @@ std::optional<DaemonOptions> parse_daemon_options(int argc, const char* const* a
       auto v = value();
       if (!v) return std::nullopt;
       o.host_id = *v;
+    } else if (name == "--router-mode") {
+      auto v = value();
+      if (!v) return std::nullopt;
+      if (*v != "distributed" && *v != "centralized") {
+        error = "option --router-mode takes 'distributed' or 'centralized', not '" + *v + "'";
+        return std::nullopt;
+      }
+      o.distributed_default = *v == "distributed";
     } else if (name == "--port") {
       auto v = value();
       if (!v) return std::nullopt;

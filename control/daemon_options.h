@@ -13,6 +13,7 @@ struct DaemonOptions {
   std::string socket_path = "/run/dvrd/dvrd.sock";
   bool dev_mode = false;
   std::string host_id;                 // empty: the machine's hostname
+  bool distributed_default = true;     // Router.distributed when a router leaves it unset
   std::vector<std::string> port_defs;  // --port NAME=TYPE[,key=value...]
   dp::DataplaneOptions dataplane;
   std::vector<std::string> eal_args;  // everything after "--"

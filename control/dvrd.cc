@@ -86,9 +86,10 @@ int run(const dvr::DaemonOptions& opts) {
       return 1;
     }
 
-    dvr::ApiHandler handler(*dataplane,
-                            {opts.host_id.empty() ? hostname() : opts.host_id, opts.dev_mode});
-    dvr::ControlServer server(opts.socket_path, handler);
+    auto handler = std::make_unique<dvr::ApiHandler>(
+        *dataplane, dvr::HostConfig{opts.host_id.empty() ? hostname() : opts.host_id, opts.dev_mode,
+                                    opts.distributed_default});
+    dvr::ControlServer server(opts.socket_path, *handler);
     bool stop = false;
     try {
       server.open();
@@ -110,6 +111,7 @@ int run(const dvr::DaemonOptions& opts) {
     }
     dataplane->stop_workers();
     server.close();
+    handler.reset();    // the tenant state (route tables) goes while the dataplane still exists
     dataplane.reset();  // removes the ports
   }
   ::close(sigfd);

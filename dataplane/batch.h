@@ -13,7 +13,16 @@ inline constexpr uint16_t kBurstSize = 32;
 struct PacketMeta {
   uint16_t ethertype;  // host order, after any VLAN tag
   uint16_t l3_offset;  // bytes from the start of the frame
+  uint16_t network;    // port-input: the rx port's network, kNoNetwork when the port is unbound
+  uint16_t router;     // l2-switch: the router whose gateway MAC the frame was sent to
+  uint16_t out_port;   // ip4-lookup: the egress port
+  uint8_t gateway;     // l2-switch: index of that gateway in the network's gateway list
+  uint8_t reserved;
+  uint32_t next_hop;   // ip4-lookup: the route's next hop id
+  uint8_t dst_mac[6];  // ip4-lookup: the resolved destination MAC
 };
+
+inline constexpr uint16_t kNoNetwork = UINT16_MAX;
 
 struct Batch {
   uint16_t rx_port = 0;

@@ -39,6 +39,13 @@ struct alignas(64) PortCounters {
   }
 };
 
+struct RouterCounters {
+  Counter routed;  // packets forwarded by the router
+  Counter drops[kDropReasonCount];
+};
+
+inline constexpr uint16_t kMaxRouterCounters = 4096;  // = kMaxRouters (l3_state.h)
+
 struct StageCounters {
   Counter packets, cycles;
 };
@@ -46,9 +53,11 @@ struct StageCounters {
 struct alignas(64) WorkerCounters {
   Counter busy_cycles, idle_cycles, polls, empty_polls, sleeps;
   Counter punted, punt_queue_full;
+  Counter arp_replies, echo_replies, icmp_errors_sent, icmp_errors_rate_limited;
   std::atomic<uint64_t> config_generation{0};
   StageCounters stages[kMaxStages];
   PortCounters ports[kMaxPorts];
+  RouterCounters routers[kMaxRouterCounters];
 };
 
 }  // namespace dvr::dp

@@ -71,6 +71,8 @@ Dataplane::~Dataplane() {
     }
   }
   drain_exceptions();
+  l3_.reset();
+  publish();  // the last version held the tenant state; release it while the EAL is up
   workers_.clear();
   ports_.reset();
   rte_mempool_free(pool_);
@@ -113,7 +115,32 @@ void Dataplane::publish(const std::string& leaving) {
       next->rx_by_worker[q % workers_.size()].push_back(RxQueueRef{rec.port_id, q});
     }
   }
+  next->l3_owner = l3_;
+  next->l3 = l3_.get();
   publisher_.publish(std::move(next));
+}
+
+void Dataplane::set_l3(std::shared_ptr<const L3State> l3) {
+  l3_ = std::move(l3);
+  publish();
+}
+
+void Dataplane::reset_router_counters(uint16_t router) {
+  for (auto& c : counters_) {
+    RouterCounters& rc = c->routers[router];
+    rc.routed.reset();
+    for (Counter& d : rc.drops) d.reset();
+  }
+}
+
+Dataplane::RouterCountersSnapshot Dataplane::router_counters(uint16_t router) const {
+  RouterCountersSnapshot s;
+  for (const auto& c : counters_) {
+    const RouterCounters& rc = c->routers[router];
+    s.routed += rc.routed.get();
+    for (size_t r = 0; r < kDropReasonCount; ++r) s.drops[r] += rc.drops[r].get();
+  }
+  return s;
 }
 
 PortStatus Dataplane::add_port(const PortSpec& spec) {
@@ -175,6 +202,10 @@ std::vector<WorkerSnapshot> Dataplane::worker_stats() const {
     s.sleeps = c.sleeps.get();
     s.punted = c.punted.get();
     s.punt_queue_full = c.punt_queue_full.get();
+    s.arp_replies = c.arp_replies.get();
+    s.echo_replies = c.echo_replies.get();
+    s.icmp_errors_sent = c.icmp_errors_sent.get();
+    s.icmp_errors_rate_limited = c.icmp_errors_rate_limited.get();
     s.rx_queues = i < cfg.rx_by_worker.size() ? cfg.rx_by_worker[i].size() : 0;
     s.config_generation = c.config_generation.load(std::memory_order_relaxed);
     for (size_t st = 0; st < w.pipeline().size(); ++st) {

@@ -45,6 +45,7 @@ struct WorkerSnapshot {
   unsigned lcore = 0;
   uint64_t busy_cycles = 0, idle_cycles = 0, polls = 0, empty_polls = 0, sleeps = 0;
   uint64_t punted = 0, punt_queue_full = 0, rx_queues = 0, config_generation = 0;
+  uint64_t arp_replies = 0, echo_replies = 0, icmp_errors_sent = 0, icmp_errors_rate_limited = 0;
   std::vector<StageSnapshot> stages;
 };
 
@@ -63,6 +64,20 @@ class Dataplane {
   PortStatus add_port(const PortSpec& spec);
   void remove_port(const std::string& name);
   std::vector<PortStatus> list_ports() const;
+
+  // Publishes a new version with this tenant state (and the current ports); returns once no
+  // worker can still read the previous state.
+  void set_l3(std::shared_ptr<const L3State> l3);
+  const L3State* l3() const { return l3_.get(); }
+  // For route tables that are updated in place (DIR-24-8 groups reclaimed after RCU quiescence).
+  rte_rcu_qsbr* qsbr() const { return publisher_.qsbr(); }
+  // Zeroes a router index's counters before the index is given to a new router.
+  void reset_router_counters(uint16_t router);
+  struct RouterCountersSnapshot {
+    uint64_t routed = 0;
+    std::array<uint64_t, kDropReasonCount> drops{};
+  };
+  RouterCountersSnapshot router_counters(uint16_t router) const;
 
   std::vector<PortStatsSnapshot> port_stats() const;
   std::vector<WorkerSnapshot> worker_stats() const;
@@ -89,6 +104,7 @@ class Dataplane {
   std::vector<std::unique_ptr<ExceptionQueue>> exceptions_;
   std::vector<std::unique_ptr<Worker>> workers_;
   std::unique_ptr<PortManager> ports_;
+  std::shared_ptr<const L3State> l3_;
   std::array<uint64_t, kPuntReasonCount> punts_received_{};
   bool running_ = false;
 };

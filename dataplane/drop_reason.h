@@ -1,4 +1,5 @@
-// Every way a packet can die in dvrd has a name here, and a counter per port.
+// Every way a packet can die in dvrd has a name here, and a counter per port (and, for packets
+// a router handled, per router).
 #pragma once
 
 #include <array>
@@ -8,21 +9,48 @@ namespace dvr::dp {
 
 // Append new reasons at the end of their group; names are a stable API (dvrctl, scripts).
 enum class DropReason : uint8_t {
+  // Platform
   kFrameTooShort,     // shorter than an Ethernet header
-  kNoForwardingPath,  // no stage claimed the packet (nothing configured for it)
+  kNoForwardingPath,  // no stage claimed the packet (e.g. a port bound to no VM port)
   kXconnectPeerDown,  // the port's xconnect peer is not present
   kPuntQueueFull,     // the exception queue to the control thread was full
   kTxQueueFull,       // the driver's tx queue did not accept the packet
   kTxHandoffFull,     // the hand-off ring to the tx-queue owner was full
   kPortRemoved,       // in flight towards a port that was removed
+  // Port security and L2 (stages/port_input.cc, arp.cc, l2_switch.cc)
+  kSpoofedSourceMac,     // source MAC is not the VM port's (nor an allowed pair's)
+  kSpoofedSourceIp,      // source IP (or ARP sender IP) is not the VM port's
+  kArpMalformed,         // not Ethernet/IPv4 ARP, or truncated
+  kArpNotRequest,        // ARP replies and announcements: dvrd owns the neighbor table
+  kArpUnknownTarget,     // ARP request for an address nobody has on the network
+  kBroadcastNotFlooded,  // broadcast/multicast other than ARP (flooding comes with the overlay)
+  kUnknownUnicast,       // destination MAC unknown on the network
+  kRemoteDestination,    // destination on another host (needs the overlay)
+  // IPv4 (stages/ip4_input.cc, ip4_lookup.cc, ip4_rewrite.cc)
+  kNotIpv4,            // sent to a gateway MAC but not IPv4
+  kIpHeaderMalformed,  // version is not 4, header shorter than 20 bytes, or truncated
+  kIpOptions,          // IP options are not forwarded
+  kIpBadChecksum,      // IPv4 header checksum is wrong
+  kIpBadLength,        // total length shorter than the header or longer than the frame
+  kIpFragment,         // fragments are not forwarded
+  kRouterAdminDown,    // the router has admin_state_up=false
+  kNoRoute,            // no route in the router's table (ICMP net unreachable sent)
+  kTtlExceeded,        // TTL would reach 0 (ICMP time exceeded sent)
+  kHostUnreachable,    // no neighbor for the destination (ICMP host unreachable sent)
+  kLocalUnsupported,   // to the router's own address, but not an ICMP echo request
   kCount,
 };
 
 inline constexpr size_t kDropReasonCount = static_cast<size_t>(DropReason::kCount);
 
 inline constexpr std::array<const char*, kDropReasonCount> kDropReasonNames = {
-    "frame_too_short", "no_forwarding_path", "xconnect_peer_down", "punt_queue_full",
-    "tx_queue_full",   "tx_handoff_full",    "port_removed",
+    "frame_too_short",       "no_forwarding_path", "xconnect_peer_down", "punt_queue_full",
+    "tx_queue_full",         "tx_handoff_full",    "port_removed",       "spoofed_source_mac",
+    "spoofed_source_ip",     "arp_malformed",      "arp_not_request",    "arp_unknown_target",
+    "broadcast_not_flooded", "unknown_unicast",    "remote_destination", "not_ipv4",
+    "ip_header_malformed",   "ip_options",         "ip_bad_checksum",    "ip_bad_length",
+    "ip_fragment",           "router_admin_down",  "no_route",           "ttl_exceeded",
+    "host_unreachable",      "local_unsupported",
 };
 
 inline constexpr const char* drop_reason_name(DropReason r) {
@@ -31,13 +59,11 @@ inline constexpr const char* drop_reason_name(DropReason r) {
 
 // Why a packet was handed to the control thread.
 enum class PuntReason : uint8_t {
-  kArp,            // ARP needs an answer or learning (answered in the fast path once routing lands)
-  kLocalDelivery,  // addressed to dvrd itself
+  kArp,  // ARP on a port bound to no VM port: counted by the control thread, for visibility
   kCount,
 };
 
 inline constexpr size_t kPuntReasonCount = static_cast<size_t>(PuntReason::kCount);
-inline constexpr std::array<const char*, kPuntReasonCount> kPuntReasonNames = {"arp",
-                                                                               "local_delivery"};
+inline constexpr std::array<const char*, kPuntReasonCount> kPuntReasonNames = {"arp"};
 
 }  // namespace dvr::dp

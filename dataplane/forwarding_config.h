@@ -7,9 +7,11 @@
 
 #include <array>
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "counters.h"
+#include "l3_state.h"
 
 struct rte_ring;
 
@@ -34,6 +36,9 @@ struct ForwardingConfig {
   uint64_t generation = 0;
   std::array<PortRuntime, kMaxPorts> ports{};
   std::vector<std::vector<RxQueueRef>> rx_by_worker;  // [worker] -> queues it polls
+  // Tenant forwarding state; may be shared by consecutive versions. Workers use the raw pointer.
+  std::shared_ptr<const L3State> l3_owner;
+  const L3State* l3 = nullptr;
 };
 
 }  // namespace dvr::dp

@@ -5,7 +5,13 @@
 
 #include <stdexcept>
 
+#include "stages/arp.h"
 #include "stages/eth_input.h"
+#include "stages/ip4_input.h"
+#include "stages/ip4_lookup.h"
+#include "stages/ip4_rewrite.h"
+#include "stages/l2_switch.h"
+#include "stages/port_input.h"
 #include "stages/punt_classify.h"
 #include "stages/xconnect.h"
 
@@ -15,6 +21,12 @@ Pipeline Pipeline::standard() {
   Pipeline p;
   p.add(std::make_unique<EthInputStage>());
   p.add(std::make_unique<XconnectStage>());
+  p.add(std::make_unique<PortInputStage>());
+  p.add(std::make_unique<ArpStage>());
+  p.add(std::make_unique<L2SwitchStage>());
+  p.add(std::make_unique<Ip4InputStage>());
+  p.add(std::make_unique<Ip4LookupStage>());
+  p.add(std::make_unique<Ip4RewriteStage>());
   p.add(std::make_unique<PuntClassifyStage>());
   return p;
 }

@@ -1,14 +1,51 @@
 #include "worker_context.h"
 
+#include <algorithm>
+
+#include <rte_cycles.h>
 #include <rte_ethdev.h>
 #include <rte_mbuf.h>
 #include <rte_ring.h>
 
 namespace dvr::dp {
 
+WorkerContext::WorkerContext(uint16_t worker_id, WorkerCounters& counters,
+                             ExceptionQueue& exceptions)
+    : worker_id_(worker_id),
+      counters_(counters),
+      icmp_tsc_per_token_(std::max<uint64_t>(1, rte_get_tsc_hz() / kIcmpErrorsPerSecond)),
+      exceptions_(exceptions) {}
+
 void WorkerContext::drop(rte_mbuf* pkt, uint16_t port, DropReason reason) {
   counters_.ports[port].drops[static_cast<size_t>(reason)].inc();
   rte_pktmbuf_free(pkt);
+}
+
+void WorkerContext::drop_routed(rte_mbuf* pkt, uint16_t port, uint16_t router, DropReason reason) {
+  count_drop(port, router, reason);
+  rte_pktmbuf_free(pkt);
+}
+
+void WorkerContext::count_drop(uint16_t port, uint16_t router, DropReason reason) {
+  counters_.ports[port].drops[static_cast<size_t>(reason)].inc();
+  if (router < kMaxRouterCounters)
+    counters_.routers[router].drops[static_cast<size_t>(reason)].inc();
+}
+
+bool WorkerContext::take_icmp_error_token() {
+  const uint64_t now = rte_rdtsc();
+  const uint64_t earned = (now - icmp_last_refill_) / icmp_tsc_per_token_;
+  if (earned > 0) {
+    icmp_tokens_ =
+        static_cast<uint32_t>(std::min<uint64_t>(kIcmpErrorBurst, icmp_tokens_ + earned));
+    icmp_last_refill_ = now;
+  }
+  if (icmp_tokens_ == 0) {
+    counters_.icmp_errors_rate_limited.inc();
+    return false;
+  }
+  --icmp_tokens_;
+  return true;
 }
 
 void WorkerContext::punt(rte_mbuf* pkt, uint16_t port, PuntReason reason) {

@@ -16,16 +16,24 @@ inline constexpr uint16_t kTxBufferSize = 64;
 
 class WorkerContext {
  public:
-  WorkerContext(uint16_t worker_id, WorkerCounters& counters, ExceptionQueue& exceptions)
-      : worker_id_(worker_id), counters_(counters), exceptions_(exceptions) {}
+  WorkerContext(uint16_t worker_id, WorkerCounters& counters, ExceptionQueue& exceptions);
 
   uint16_t worker_id() const { return worker_id_; }
   const ForwardingConfig& config() const { return *config_; }
+  // Tenant state of the current version; nullptr until the control plane configured any.
+  const L3State* l3() const { return config_->l3; }
   void set_config(const ForwardingConfig* cfg) { config_ = cfg; }
   WorkerCounters& counters() { return counters_; }
 
   // Frees the packet and counts it against `port` under `reason`.
   void drop(rte_mbuf* pkt, uint16_t port, DropReason reason);
+  // Frees the packet and counts it against both `port` and the router that handled it.
+  void drop_routed(rte_mbuf* pkt, uint16_t port, uint16_t router, DropReason reason);
+  // Counts a drop without freeing: the packet was recycled (e.g. into an ICMP error).
+  void count_drop(uint16_t port, uint16_t router, DropReason reason);
+  // ICMP error budget of this worker (token bucket): true if one more error may be sent now.
+  bool take_icmp_error_token();
+
   // Queues the packet for transmission on `port`; sent at the next flush (or when the buffer for
   // that port fills up).
   void transmit(rte_mbuf* pkt, uint16_t port);
@@ -48,6 +56,12 @@ class WorkerContext {
 
   uint16_t worker_id_;
   WorkerCounters& counters_;
+  // ICMP errors: at most kIcmpErrorsPerSecond per worker on average, bursts of kIcmpErrorBurst.
+  static constexpr uint32_t kIcmpErrorsPerSecond = 1000;
+  static constexpr uint32_t kIcmpErrorBurst = 100;
+  uint64_t icmp_tsc_per_token_;
+  uint64_t icmp_last_refill_ = 0;
+  uint32_t icmp_tokens_ = kIcmpErrorBurst;
   ExceptionQueue& exceptions_;
   const ForwardingConfig* config_ = nullptr;
   uint32_t dirty_ports_ = 0;  // bit p: tx_[p] holds packets

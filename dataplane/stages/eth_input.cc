@@ -28,7 +28,10 @@ void EthInputStage::process(Batch& batch, WorkerContext& ctx) {
       type = rte_be_to_cpu_16(vlan->eth_proto);
       l3 += sizeof(rte_vlan_hdr);
     }
-    batch.meta[i] = PacketMeta{type, l3};
+    batch.meta[i] = PacketMeta{};
+    batch.meta[i].ethertype = type;
+    batch.meta[i].l3_offset = l3;
+    batch.meta[i].network = kNoNetwork;
     batch.keep(out, i);
   }
   batch.count = out;

@@ -124,11 +124,18 @@ TEST_F(PipelineTest, EveryDropAndPuntHasItsReason) {
 
   const auto workers = dp_->worker_stats();
   EXPECT_EQ(workers[0].punted, 7u);
-  ASSERT_EQ(workers[0].stages.size(), 3u);
-  EXPECT_EQ(workers[0].stages[0].name, "eth-input");
-  EXPECT_EQ(workers[0].stages[0].packets, 23u);
-  EXPECT_EQ(workers[0].stages[2].name, "punt");
-  EXPECT_EQ(workers[0].stages[2].packets, 18u);  // the runts never got past eth-input
+  // Every stage of the standard chain reports; on a port bound to no VM port the tenant stages
+  // pass everything through, and punt sees what eth-input let by.
+  auto stage = [&](const std::string& name) {
+    for (const auto& st : workers[0].stages) {
+      if (st.name == name) return st;
+    }
+    ADD_FAILURE() << "no stage " << name;
+    return StageSnapshot{};
+  };
+  EXPECT_EQ(workers[0].stages.front().name, "eth-input");
+  EXPECT_EQ(stage("eth-input").packets, 23u);
+  EXPECT_EQ(stage("punt").packets, 18u);  // the runts never got past eth-input
 }
 
 TEST_F(PipelineTest, FullExceptionQueueDropsWithoutBlocking) {

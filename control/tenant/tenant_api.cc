@@ -1,0 +1,136 @@
+#include "tenant_api.h"
+
+#include "net_addr.h"
+
+namespace dvr {
+
+namespace v1 = api::v1;
+
+namespace {
+
+v1::Response status(v1::Status s, const std::string& message = {}) {
+  v1::Response r;
+  r.set_status(s);
+  r.set_message(message);
+  return r;
+}
+
+v1::Response from_error(const ModelError& e) {
+  return status(e.status, e.message);
+}
+
+}  // namespace
+
+v1::Response TenantApi::commit(TenantModel previous) {
+  if (auto e = forwarding_.apply(model_)) {
+    model_ = std::move(previous);
+    return from_error(*e);
+  }
+  return status(v1::STATUS_OK);
+}
+
+v1::Response TenantApi::upsert(const v1::UpsertRequest& req) {
+  TenantModel previous = model_;
+  if (auto e = model_.upsert(req.objects(), req.replace())) return from_error(*e);
+  return commit(std::move(previous));
+}
+
+v1::Response TenantApi::remove(const v1::DeleteRequest& req) {
+  TenantModel previous = model_;
+  if (auto e = model_.remove(req.kind(), req.id(), req.cascade(), req.missing_ok())) {
+    return from_error(*e);
+  }
+  return commit(std::move(previous));
+}
+
+v1::Response TenantApi::list(const v1::ListRequest& req) const {
+  if (!TenantModel::supported(req.kind())) {
+    return status(v1::STATUS_UNIMPLEMENTED, std::string("this dvrd does not implement ") +
+                                                object_kind_name(req.kind()) + " objects yet");
+  }
+  v1::Response r = status(v1::STATUS_OK);
+  *r.mutable_objects() = model_.list(req.kind());
+  return r;
+}
+
+v1::Response TenantApi::route_table(const v1::RouteTableRequest& req) const {
+  if (!model_.routers().contains(req.router_id())) {
+    return status(v1::STATUS_NOT_FOUND, "no router '" + req.router_id() + "'");
+  }
+  v1::Response r = status(v1::STATUS_OK);
+  v1::RouteTable* t = r.mutable_route_table();
+  t->set_router_id(req.router_id());
+  for (const RouteView& v : forwarding_.routes_of(req.router_id())) {
+    v1::RouteEntry* e = t->add_routes();
+    e->set_prefix(v.prefix);
+    e->set_origin(v.origin);
+    e->set_nexthop(v.nexthop);
+    e->set_egress_subnet_id(v.egress_subnet);
+    e->set_nexthop_mac(v.nexthop_mac);
+  }
+  return r;
+}
+
+v1::Response TenantApi::neighbor_table(const v1::NeighborTableRequest& req) const {
+  if (!req.network_id().empty() && !model_.networks().contains(req.network_id())) {
+    return status(v1::STATUS_NOT_FOUND, "no network '" + req.network_id() + "'");
+  }
+  v1::Response r = status(v1::STATUS_OK);
+  v1::NeighborTable* t = r.mutable_neighbor_table();
+  auto wanted = [&](const std::string& net) {
+    return req.network_id().empty() || net == req.network_id();
+  };
+  // The gateways first: dvrd answers ARP for them too.
+  for (const auto& [id, ri] : model_.interfaces()) {
+    const v1::Subnet& s = model_.subnets().at(ri.subnet_id());
+    if (!wanted(s.network_id())) continue;
+    v1::Neighbor* n = t->add_neighbors();
+    n->set_network_id(s.network_id());
+    n->set_ip(s.gateway_ip());
+    n->set_mac(ri.gateway_mac());
+    n->set_vm_port_id("router-interface:" + id);
+    n->set_host_id(model_.host().host_id());
+  }
+  for (const auto& [id, p] : model_.vm_ports()) {
+    if (!wanted(p.network_id())) continue;
+    for (const auto& ip : p.fixed_ips()) {
+      v1::Neighbor* n = t->add_neighbors();
+      n->set_network_id(p.network_id());
+      n->set_ip(ip);
+      n->set_mac(p.mac());
+      n->set_vm_port_id(id);
+      n->set_host_id(p.dataplane_port().empty() ? p.host_id() : model_.host().host_id());
+    }
+  }
+  return r;
+}
+
+v1::Response TenantApi::host_set(const v1::HostSetRequest& req) {
+  TenantModel previous = model_;
+  if (auto e = model_.set_host(req.host())) return from_error(*e);
+  return commit(std::move(previous));
+}
+
+void TenantApi::ports_changed(const std::string& leaving) {
+  // Binding a port never exceeds a limit, so this cannot fail.
+  forwarding_.apply(model_, leaving);
+}
+
+void TenantApi::fill_router_stats(v1::Stats& stats) const {
+  for (const auto& [id, r] : model_.routers()) {
+    const auto idx = forwarding_.router_index(id);
+    if (!idx) continue;
+    const auto c = dp_.router_counters(static_cast<uint16_t>(*idx));
+    v1::RouterStats* rs = stats.add_routers();
+    rs->set_router_id(id);
+    rs->set_routed_packets(c.routed);
+    for (size_t i = 0; i < dp::kDropReasonCount; ++i) {
+      if (c.drops[i] == 0) continue;
+      v1::DropCount* d = rs->add_drop_reasons();
+      d->set_reason(dp::kDropReasonNames[i]);
+      d->set_packets(c.drops[i]);
+    }
+  }
+}
+
+}  // namespace dvr

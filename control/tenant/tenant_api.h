@@ -1,0 +1,37 @@
+// The control API's tenant requests: upsert, delete, list, route and neighbor tables, host
+// identity. Each change is applied to the model and then to the workers; if the workers' state
+// cannot be built (a limit), the model change is rolled back.
+#pragma once
+
+#include "dvr.pb.h"
+#include "tenant_forwarding.h"
+#include "tenant_model.h"
+
+namespace dvr {
+
+class TenantApi {
+ public:
+  explicit TenantApi(dp::Dataplane& dp) : dp_(dp), forwarding_(dp) {}
+
+  api::v1::Response upsert(const api::v1::UpsertRequest& req);
+  api::v1::Response remove(const api::v1::DeleteRequest& req);
+  api::v1::Response list(const api::v1::ListRequest& req) const;
+  api::v1::Response route_table(const api::v1::RouteTableRequest& req) const;
+  api::v1::Response neighbor_table(const api::v1::NeighborTableRequest& req) const;
+  api::v1::Response host_set(const api::v1::HostSetRequest& req);
+  void fill_router_stats(api::v1::Stats& stats) const;
+
+  // Ports come and go: re-bind VM ports. `leaving` is a port about to be removed.
+  void ports_changed(const std::string& leaving = {});
+
+  const TenantModel& model() const { return model_; }
+
+ private:
+  api::v1::Response commit(TenantModel previous);
+
+  dp::Dataplane& dp_;
+  TenantModel model_;
+  TenantForwarding forwarding_;
+};
+
+}  // namespace dvr

@@ -1,0 +1,368 @@
+#include "tenant_forwarding.h"
+
+#include <rte_hash.h>
+#include <rte_hash_crc.h>
+#include <rte_lcore.h>
+
+#include <set>
+#include <stdexcept>
+
+#include "net_addr.h"
+
+namespace dvr {
+
+namespace v1 = api::v1;
+
+namespace {
+
+rte_ether_addr to_ether(const std::string& text) {
+  rte_ether_addr a{};
+  if (const auto m = parse_mac(text)) std::copy(m->begin(), m->end(), a.addr_bytes);
+  return a;
+}
+
+rte_hash* make_hash(const std::string& name, size_t entries) {
+  rte_hash_parameters p{};
+  p.name = name.c_str();
+  p.entries = static_cast<uint32_t>(std::max<size_t>(64, entries * 2));
+  p.key_len = sizeof(uint64_t);
+  p.hash_func = rte_hash_crc;
+  p.socket_id = static_cast<int>(rte_socket_id());
+  rte_hash* h = rte_hash_create(&p);
+  if (h == nullptr) throw std::runtime_error("cannot create hash table " + name);
+  return h;
+}
+
+}  // namespace
+
+std::optional<uint32_t> IndexMap::get_or_add(const std::string& id, bool& added) {
+  added = false;
+  if (auto it = map_.find(id); it != map_.end()) return it->second;
+  uint32_t idx = 0;
+  if (!free_.empty()) {
+    idx = free_.back();
+    free_.pop_back();
+  } else if (next_ < limit_) {
+    idx = next_++;
+  } else {
+    return std::nullopt;
+  }
+  map_[id] = idx;
+  added = true;
+  return idx;
+}
+
+std::optional<uint32_t> IndexMap::find(const std::string& id) const {
+  auto it = map_.find(id);
+  if (it == map_.end()) return std::nullopt;
+  return it->second;
+}
+
+void IndexMap::release(const std::string& id) {
+  auto it = map_.find(id);
+  if (it == map_.end()) return;
+  free_.push_back(it->second);
+  map_.erase(it);
+}
+
+TenantForwarding::TenantForwarding(dp::Dataplane& dp) : dp_(dp) {}
+
+TenantForwarding::~TenantForwarding() {
+  // Workers must not see tables that are about to be freed.
+  dp_.set_l3(nullptr);
+}
+
+std::optional<ModelError> TenantForwarding::apply(const TenantModel& model,
+                                                  const std::string& leaving_port) {
+  std::map<std::string, uint16_t> ports;
+  for (const dp::PortStatus& st : dp_.list_ports()) {
+    if (st.record.spec.name != leaving_port) ports[st.record.spec.name] = st.record.port_id;
+  }
+
+  // 1. Indices for routers and networks.
+  for (const auto& [id, r] : model.routers()) {
+    bool added = false;
+    const auto idx = routers_.get_or_add(id, added);
+    if (!idx) {
+      return ModelError{v1::STATUS_RESOURCE_EXHAUSTED,
+                        "more than " + std::to_string(dp::kMaxRouters) + " routers"};
+    }
+    if (added) dp_.reset_router_counters(static_cast<uint16_t>(*idx));
+  }
+  for (const auto& [id, n] : model.networks()) {
+    bool added = false;
+    if (!networks_.get_or_add(id, added)) {
+      return ModelError{v1::STATUS_RESOURCE_EXHAUSTED,
+                        "more than " + std::to_string(dp::kMaxNetworks) + " networks"};
+    }
+  }
+
+  // 2. The next hops the model needs, by a key that identifies them across changes.
+  std::map<std::string, NextHopInfo> wanted;
+  std::map<std::string, RouteList> routes;  // by router id
+  std::map<std::string, std::vector<std::pair<dp::RoutePrefix, std::string>>> route_keys;
+  auto subnet_prefix = [&](const std::string& subnet_id) {
+    return *parse_ipv4_prefix(model.subnets().at(subnet_id).cidr());
+  };
+  for (const auto& [id, r] : model.routers()) {
+    NextHopInfo local;
+    local.hop.kind = dp::NextHopKind::kLocal;
+    local.hop.router = static_cast<uint16_t>(*routers_.find(id));
+    local.origin = "local";
+    wanted["L|" + id] = local;
+    route_keys[id];  // every router gets a table, even an empty one
+  }
+  for (const auto& [id, ri] : model.interfaces()) {
+    const v1::Subnet& s = model.subnets().at(ri.subnet_id());
+    NextHopInfo c;
+    c.hop.kind = dp::NextHopKind::kConnected;
+    c.hop.router = static_cast<uint16_t>(*routers_.find(ri.router_id()));
+    c.hop.network = static_cast<uint16_t>(*networks_.find(s.network_id()));
+    c.hop.src_mac = to_ether(ri.gateway_mac());
+    c.origin = "connected";
+    c.egress_subnet = s.id();
+    wanted["C|" + id] = c;
+    const Ipv4Prefix p = subnet_prefix(s.id());
+    route_keys[ri.router_id()].push_back({{p.addr, p.depth}, "C|" + id});
+    route_keys[ri.router_id()].push_back(
+        {{*parse_ipv4(s.gateway_ip()), 32}, "L|" + ri.router_id()});
+  }
+  // Neighbors by (network, ip), to resolve static-route gateways.
+  std::map<std::pair<std::string, uint32_t>, const v1::VmPort*> owner;
+  for (const auto& [id, p] : model.vm_ports()) {
+    for (const auto& ip : p.fixed_ips()) owner[{p.network_id(), *parse_ipv4(ip)}] = &p;
+  }
+  for (const auto& [id, sr] : model.static_routes()) {
+    const uint32_t gw = *parse_ipv4(sr.nexthop());
+    const std::string key = "G|" + sr.router_id() + "|" + sr.nexthop();
+    if (!wanted.contains(key)) {
+      NextHopInfo g;
+      g.hop.kind = dp::NextHopKind::kGateway;
+      g.hop.router = static_cast<uint16_t>(*routers_.find(sr.router_id()));
+      g.origin = "static";
+      g.nexthop = sr.nexthop();
+      for (const auto& [iid, ri] : model.interfaces()) {
+        if (ri.router_id() != sr.router_id() || !subnet_prefix(ri.subnet_id()).contains(gw))
+          continue;
+        const v1::Subnet& s = model.subnets().at(ri.subnet_id());
+        g.hop.network = static_cast<uint16_t>(*networks_.find(s.network_id()));
+        g.hop.src_mac = to_ether(ri.gateway_mac());
+        g.egress_subnet = s.id();
+        if (auto o = owner.find({s.network_id(), gw}); o != owner.end()) {
+          g.hop.resolved = true;
+          g.hop.dst_mac = to_ether(o->second->mac());
+          auto port = ports.find(o->second->dataplane_port());
+          g.hop.port = port == ports.end() ? dp::kNoPort : port->second;
+        }
+      }
+      wanted[key] = g;
+    }
+    const Ipv4Prefix p = *parse_ipv4_prefix(sr.destination());
+    route_keys[sr.router_id()].push_back({{p.addr, p.depth}, key});
+  }
+
+  // 3. Next-hop ids: existing keys keep theirs.
+  std::map<uint32_t, NextHopInfo> hops = hops_;  // vanished ids stay readable until phase B
+  bool new_ids = false;
+  for (auto& [key, info] : wanted) {
+    bool added = false;
+    const auto id = next_hop_ids_.get_or_add(key, added);
+    if (!id) return ModelError{v1::STATUS_RESOURCE_EXHAUSTED, "too many next hops"};
+    new_ids |= added;
+    hops[*id] = info;
+  }
+  for (auto& [router, list] : route_keys) {
+    RouteList& out = routes[router];
+    std::set<std::pair<uint32_t, uint8_t>> seen;
+    // Connected and local routes were pushed first for each interface; the first route for a
+    // prefix wins, so a static route never overrides a connected one.
+    std::stable_sort(list.begin(), list.end(), [](const auto& a, const auto& b) {
+      return a.second[0] != 'G' && b.second[0] == 'G';
+    });
+    for (const auto& [prefix, key] : list) {
+      if (seen.insert({prefix.addr, prefix.depth}).second) {
+        out.push_back({prefix, *next_hop_ids_.find(key)});
+      }
+    }
+  }
+
+  // 4. Tables for new routers, and phase A when route changes may reference new next hops.
+  for (const auto& [id, list] : routes) {
+    const uint32_t idx = *routers_.find(id);
+    if (!tables_.contains(idx)) {
+      dp::RouteTableOptions opts;
+      opts.qsbr = dp_.qsbr();
+      tables_[idx] = std::make_unique<dp::RouterRoutes>("r" + std::to_string(idx), opts);
+    }
+  }
+  if (new_ids) dp_.set_l3(build(model, ports, hops));
+
+  // 5. Route changes, router by router.
+  for (const auto& [id, list] : routes) {
+    dp::RouterRoutes& table = *tables_.at(*routers_.find(id));
+    std::map<std::pair<uint32_t, uint8_t>, dp::NextHopId> want;
+    for (const auto& [p, nh] : list) want[{p.addr, p.depth}] = nh;
+    std::map<std::pair<uint32_t, uint8_t>, dp::NextHopId> have;
+    for (const auto& [p, nh] : table.routes()) have[{p.addr, p.depth}] = nh;
+    std::vector<dp::RoutePrefix> dels;
+    std::vector<std::pair<dp::RoutePrefix, dp::NextHopId>> adds;
+    for (const auto& [key, nh] : have) {
+      if (!want.contains(key)) dels.push_back({key.first, key.second});
+    }
+    for (const auto& [key, nh] : want) {
+      auto it = have.find(key);
+      if (it == have.end() || it->second != nh) adds.push_back({{key.first, key.second}, nh});
+    }
+    if (!dels.empty() || !adds.empty()) table.apply(dels, adds);
+  }
+
+  // 6. Phase B: the final state, without vanished next hops, routers and networks.
+  std::set<std::string> wanted_keys;
+  for (const auto& [key, info] : wanted) wanted_keys.insert(key);
+  std::vector<std::string> gone_keys;
+  for (const auto& [key, id] : next_hop_ids_.all()) {
+    if (!wanted_keys.contains(key)) gone_keys.push_back(key);
+  }
+  for (const auto& key : gone_keys) {
+    hops.erase(*next_hop_ids_.find(key));
+    next_hop_ids_.release(key);
+  }
+  std::vector<std::string> gone_routers;
+  for (const auto& [id, idx] : routers_.all()) {
+    if (!model.routers().contains(id)) gone_routers.push_back(id);
+  }
+  std::vector<std::string> gone_networks;
+  for (const auto& [id, idx] : networks_.all()) {
+    if (!model.networks().contains(id)) gone_networks.push_back(id);
+  }
+  std::vector<std::unique_ptr<dp::RouterRoutes>> retired;
+  for (const auto& id : gone_routers) {
+    const uint32_t idx = *routers_.find(id);
+    retired.push_back(std::move(tables_.at(idx)));
+    tables_.erase(idx);
+    routers_.release(id);
+  }
+  for (const auto& id : gone_networks) networks_.release(id);
+  dp_.set_l3(build(model, ports, hops));
+  hops_ = std::move(hops);
+  // No worker can hold a replaced table or a deleted router's table any more.
+  for (auto& [idx, t] : tables_) t->release_retired();
+  retired.clear();
+  return std::nullopt;
+}
+
+std::shared_ptr<dp::L3State> TenantForwarding::build(const TenantModel& model,
+                                                     const std::map<std::string, uint16_t>& ports,
+                                                     const std::map<uint32_t, NextHopInfo>& hops) {
+  auto st = std::make_shared<dp::L3State>();
+  st->networks.resize(networks_.size_bound());
+  st->routers.resize(routers_.size_bound());
+  st->next_hops.resize(hops.empty() ? 0 : hops.rbegin()->first + 1);
+  for (const auto& [id, info] : hops) st->next_hops[id] = info.hop;
+
+  for (const auto& [id, r] : model.routers()) {
+    const auto idx = routers_.find(id);
+    if (!idx) continue;
+    auto t = tables_.find(*idx);
+    if (t == tables_.end()) continue;  // created in apply() before any build
+    dp::RouterState& rs = st->routers[*idx];
+    rs.present = true;
+    rs.admin_up = r.admin_state_up();
+    rs.table = t->second->table();
+  }
+  for (const auto& [id, n] : model.networks()) {
+    const auto idx = networks_.find(id);
+    if (!idx) continue;
+    dp::NetworkState& ns = st->networks[*idx];
+    ns.present = true;
+    ns.vni = n.segmentation_id();
+    ns.mtu = static_cast<uint16_t>(n.mtu());
+  }
+  for (const auto& [id, ri] : model.interfaces()) {
+    const v1::Subnet& s = model.subnets().at(ri.subnet_id());
+    const auto net = networks_.find(s.network_id());
+    const auto router = routers_.find(ri.router_id());
+    if (!net || !router) continue;
+    dp::NetworkState& ns = st->networks[*net];
+    dp::Gateway& g = ns.gateways[ns.gateway_count++];
+    g.ip = *parse_ipv4(s.gateway_ip());
+    g.mac = to_ether(ri.gateway_mac());
+    g.router = static_cast<uint16_t>(*router);
+  }
+
+  size_t n_ips = 0;
+  for (const auto& [id, p] : model.vm_ports()) n_ips += static_cast<size_t>(p.fixed_ips_size());
+  // Hash values point into these vectors: reserve first, so that they never move.
+  st->neighbor_entries.reserve(n_ips);
+  st->l2_entries.reserve(model.vm_ports().size());
+  const std::string serial = std::to_string(hash_serial_++);
+  st->neighbors = make_hash("dvr_nb_" + serial, n_ips);
+  st->l2 = make_hash("dvr_l2_" + serial, model.vm_ports().size());
+
+  for (const auto& [id, p] : model.vm_ports()) {
+    const auto net = networks_.find(p.network_id());
+    if (!net) continue;
+    const auto port = ports.find(p.dataplane_port());
+    const uint16_t port_id = port == ports.end() ? dp::kNoPort : port->second;
+    const rte_ether_addr mac = to_ether(p.mac());
+    const auto network = static_cast<uint16_t>(*net);
+
+    st->l2_entries.push_back({port_id});
+    const uint64_t l2k = dp::l2_key(network, mac);
+    rte_hash_add_key_data(st->l2, &l2k, &st->l2_entries.back());
+    for (const auto& ip_text : p.fixed_ips()) {
+      st->neighbor_entries.push_back({mac, port_id});
+      const uint64_t k = dp::neighbor_key(network, *parse_ipv4(ip_text));
+      rte_hash_add_key_data(st->neighbors, &k, &st->neighbor_entries.back());
+    }
+
+    if (port_id == dp::kNoPort || port_id >= st->ports.size()) continue;
+    dp::PortBinding& b = st->ports[port_id];
+    b.bound = true;
+    b.network = network;
+    b.mac = mac;
+    b.port_security = p.port_security_enabled();
+    for (const auto& ip_text : p.fixed_ips()) b.ips[b.ip_count++] = *parse_ipv4(ip_text);
+    for (const auto& pair : p.allowed_address_pairs()) {
+      const Ipv4Prefix pre = *parse_ipv4_prefix(pair.ip_prefix());
+      dp::AllowedPair& ap = b.pairs[b.pair_count++];
+      ap.addr = pre.addr;
+      ap.mask = pre.mask();
+      ap.any_mac = pair.mac().empty();
+      ap.mac = ap.any_mac ? mac : to_ether(pair.mac());
+    }
+  }
+  return st;
+}
+
+std::vector<RouteView> TenantForwarding::routes_of(const std::string& router_id) const {
+  std::vector<RouteView> out;
+  const auto idx = routers_.find(router_id);
+  if (!idx) return out;
+  for (const auto& [p, nh] : tables_.at(*idx)->routes()) {
+    RouteView v;
+    v.prefix = format_prefix({p.addr, p.depth});
+    auto h = hops_.find(nh);
+    if (h != hops_.end()) {
+      v.origin = h->second.origin;
+      v.nexthop = h->second.nexthop;
+      v.egress_subnet = h->second.egress_subnet;
+      if (h->second.hop.kind == dp::NextHopKind::kGateway && h->second.hop.resolved) {
+        Mac m;
+        std::copy(std::begin(h->second.hop.dst_mac.addr_bytes),
+                  std::end(h->second.hop.dst_mac.addr_bytes), m.begin());
+        v.nexthop_mac = format_mac(m);
+      }
+    }
+    out.push_back(std::move(v));
+  }
+  return out;
+}
+
+size_t TenantForwarding::route_table_bytes() const {
+  size_t n = 0;
+  for (const auto& [idx, t] : tables_) n += t->table()->memory_bytes();
+  return n;
+}
+
+}  // namespace dvr

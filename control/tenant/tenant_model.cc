@@ -1,0 +1,508 @@
+#include "tenant_model.h"
+
+#include <google/protobuf/util/message_differencer.h>
+
+#include <set>
+
+#include "net_addr.h"
+
+namespace dvr {
+
+namespace v1 = api::v1;
+
+namespace {
+
+constexpr uint32_t kMaxSegmentationId = (1u << 24) - 1;  // VXLAN VNI
+constexpr int kMaxPortIps = 8;                           // dp::kMaxPortIps
+constexpr int kMaxAllowedPairs = 8;                      // dp::kMaxAllowedPairs
+constexpr int kMaxGatewaysPerNetwork = 8;                // dp::kMaxGatewaysPerNetwork
+
+ModelError invalid(std::string msg) {
+  return {v1::STATUS_INVALID_ARGUMENT, std::move(msg)};
+}
+ModelError not_found(std::string msg) {
+  return {v1::STATUS_NOT_FOUND, std::move(msg)};
+}
+ModelError conflict(std::string msg) {
+  return {v1::STATUS_CONFLICT, std::move(msg)};
+}
+
+std::string q(const std::string& s) {
+  return "'" + s + "'";
+}
+
+bool same(const google::protobuf::Message& a, const google::protobuf::Message& b) {
+  return google::protobuf::util::MessageDifferencer::Equals(a, b);
+}
+
+// Stores `obj` under its id, honouring idempotency: identical is fine, different needs replace.
+template <typename T>
+std::optional<ModelError> put(std::map<std::string, T>& map, const T& obj, bool replace,
+                              const char* kind) {
+  if (obj.id().empty()) return invalid(std::string(kind) + " without an id");
+  auto it = map.find(obj.id());
+  if (it != map.end() && !same(it->second, obj) && !replace) {
+    return ModelError{v1::STATUS_ALREADY_EXISTS,
+                      std::string(kind) + " " + q(obj.id()) +
+                          " already exists with different contents (send it with replace to "
+                          "change it)"};
+  }
+  map[obj.id()] = obj;
+  return std::nullopt;
+}
+
+// Canonical forms, so that "AA:BB:.." and "aa:bb:.." are the same object.
+std::optional<ModelError> normalize_mac(std::string& mac, const std::string& what) {
+  const auto m = parse_mac(mac);
+  if (!m || !is_unicast_mac(*m))
+    return invalid(what + ": " + q(mac) + " is not a unicast MAC address");
+  mac = format_mac(*m);
+  return std::nullopt;
+}
+
+}  // namespace
+
+const char* object_kind_name(v1::ObjectKind kind) {
+  switch (kind) {
+    case v1::OBJECT_KIND_ROUTER:
+      return "router";
+    case v1::OBJECT_KIND_NETWORK:
+      return "network";
+    case v1::OBJECT_KIND_SUBNET:
+      return "subnet";
+    case v1::OBJECT_KIND_ROUTER_INTERFACE:
+      return "router interface";
+    case v1::OBJECT_KIND_VM_PORT:
+      return "VM port";
+    case v1::OBJECT_KIND_STATIC_ROUTE:
+      return "static route";
+    case v1::OBJECT_KIND_NETWORK_ACL:
+      return "network ACL";
+    case v1::OBJECT_KIND_SECURITY_GROUP:
+      return "security group";
+    case v1::OBJECT_KIND_FLOATING_IP:
+      return "floating IP";
+    case v1::OBJECT_KIND_SNAT_BINDING:
+      return "SNAT binding";
+    case v1::OBJECT_KIND_REMOTE_HOST:
+      return "remote host";
+    default:
+      return "object";
+  }
+}
+
+TenantModel::TenantModel() {
+  host_.set_distributed_default(true);
+}
+
+bool TenantModel::supported(v1::ObjectKind kind) {
+  switch (kind) {
+    case v1::OBJECT_KIND_ROUTER:
+    case v1::OBJECT_KIND_NETWORK:
+    case v1::OBJECT_KIND_SUBNET:
+    case v1::OBJECT_KIND_ROUTER_INTERFACE:
+    case v1::OBJECT_KIND_VM_PORT:
+    case v1::OBJECT_KIND_STATIC_ROUTE:
+      return true;
+    default:
+      return false;
+  }
+}
+
+bool TenantModel::distributed(const v1::Router& r) const {
+  return r.has_distributed() ? r.distributed() : host_.distributed_default();
+}
+
+const v1::VmPort* TenantModel::port_bound_to(const std::string& dataplane_port) const {
+  for (const auto& [id, p] : vm_ports_) {
+    if (p.dataplane_port() == dataplane_port) return &p;
+  }
+  return nullptr;
+}
+
+std::optional<ModelError> TenantModel::set_host(const v1::HostIdentity& host) {
+  v1::HostIdentity h = host;
+  if (!h.dvr_mac().empty()) {
+    std::string mac = h.dvr_mac();
+    if (auto e = normalize_mac(mac, "host DVR MAC")) return e;
+    h.set_dvr_mac(mac);
+  }
+  if (!h.tunnel_ip().empty() && !parse_ipv4(h.tunnel_ip())) {
+    return invalid("host tunnel IP " + q(h.tunnel_ip()) + " is not an IPv4 address");
+  }
+  host_ = h;
+  return std::nullopt;
+}
+
+std::optional<ModelError> TenantModel::upsert(
+    const google::protobuf::RepeatedPtrField<v1::Object>& objs, bool replace) {
+  TenantModel next = *this;
+  for (const v1::Object& obj : objs) {
+    if (auto e = next.upsert_one(obj, replace)) return e;
+  }
+  if (auto e = next.validate()) return e;
+  *this = std::move(next);
+  return std::nullopt;
+}
+
+std::optional<ModelError> TenantModel::upsert_one(const v1::Object& obj, bool replace) {
+  switch (obj.kind_case()) {
+    case v1::Object::kRouter:
+      return put(routers_, obj.router(), replace, "router");
+    case v1::Object::kNetwork: {
+      v1::Network n = obj.network();
+      if (n.mtu() == 0) n.set_mtu(1500);
+      return put(networks_, n, replace, "network");
+    }
+    case v1::Object::kSubnet: {
+      v1::Subnet s = obj.subnet();
+      const auto p = parse_ipv4_prefix(s.cidr(), true);
+      if (!p || p->depth < 1 || p->depth > 30) {
+        return invalid("subnet " + q(s.id()) + ": " + q(s.cidr()) +
+                       " is not an IPv4 network from /1 to /30 with its host bits zero");
+      }
+      s.set_cidr(format_prefix(*p));
+      if (s.gateway_ip().empty()) s.set_gateway_ip(format_ipv4(p->addr + 1));
+      return put(subnets_, s, replace, "subnet");
+    }
+    case v1::Object::kRouterInterface: {
+      v1::RouterInterface ri = obj.router_interface();
+      std::string mac = ri.gateway_mac();
+      if (auto e = normalize_mac(mac, "router interface " + q(ri.id()))) return e;
+      ri.set_gateway_mac(mac);
+      return put(interfaces_, ri, replace, "router interface");
+    }
+    case v1::Object::kVmPort: {
+      v1::VmPort p = obj.vm_port();
+      std::string mac = p.mac();
+      if (auto e = normalize_mac(mac, "VM port " + q(p.id()))) return e;
+      p.set_mac(mac);
+      for (auto& pair : *p.mutable_allowed_address_pairs()) {
+        if (pair.mac().empty()) continue;
+        std::string pm = pair.mac();
+        if (auto e = normalize_mac(pm, "VM port " + q(p.id()) + " allowed address pair")) return e;
+        pair.set_mac(pm);
+      }
+      return put(vm_ports_, p, replace, "VM port");
+    }
+    case v1::Object::kStaticRoute: {
+      v1::StaticRoute r = obj.static_route();
+      const auto p = parse_ipv4_prefix(r.destination(), true);
+      if (!p) {
+        return invalid("static route " + q(r.id()) + ": " + q(r.destination()) +
+                       " is not an IPv4 prefix with its host bits zero");
+      }
+      r.set_destination(format_prefix(*p));
+      return put(routes_, r, replace, "static route");
+    }
+    case v1::Object::KIND_NOT_SET:
+      return invalid("an object with no kind set");
+    default:
+      return ModelError{v1::STATUS_UNIMPLEMENTED,
+                        "this dvrd does not implement that object kind yet"};
+  }
+}
+
+std::optional<ModelError> TenantModel::remove(v1::ObjectKind kind, const std::string& id,
+                                              bool cascade, bool missing_ok) {
+  if (!supported(kind)) {
+    return ModelError{v1::STATUS_UNIMPLEMENTED, std::string("this dvrd does not implement ") +
+                                                    object_kind_name(kind) + " objects yet"};
+  }
+  TenantModel next = *this;
+  if (auto e = next.remove_one(kind, id, cascade)) {
+    if (e->status == v1::STATUS_NOT_FOUND && missing_ok) return std::nullopt;
+    return e;
+  }
+  if (auto e = next.validate()) return e;
+  *this = std::move(next);
+  return std::nullopt;
+}
+
+std::optional<ModelError> TenantModel::remove_one(v1::ObjectKind kind, const std::string& id,
+                                                  bool cascade) {
+  const std::string what = std::string(object_kind_name(kind)) + " " + q(id);
+  auto dependants = [&](auto& map, auto pred) {
+    std::vector<std::string> ids;
+    for (const auto& [oid, o] : map) {
+      if (pred(o)) ids.push_back(oid);
+    }
+    return ids;
+  };
+  auto refuse_or_cascade = [&](auto& map, const std::vector<std::string>& ids,
+                               const char* dep_kind) -> std::optional<ModelError> {
+    if (ids.empty()) return std::nullopt;
+    if (!cascade) {
+      return conflict(what + " still has " + std::to_string(ids.size()) + " " + dep_kind +
+                      "(s), e.g. " + q(ids.front()) + "; delete them first or ask for a cascade");
+    }
+    for (const auto& d : ids) map.erase(d);
+    return std::nullopt;
+  };
+
+  switch (kind) {
+    case v1::OBJECT_KIND_ROUTER: {
+      if (!routers_.contains(id)) return not_found("no " + what);
+      const auto ifs = dependants(interfaces_, [&](const auto& o) { return o.router_id() == id; });
+      const auto rts = dependants(routes_, [&](const auto& o) { return o.router_id() == id; });
+      if (auto e = refuse_or_cascade(interfaces_, ifs, "interface")) return e;
+      if (auto e = refuse_or_cascade(routes_, rts, "static route")) return e;
+      routers_.erase(id);
+      return std::nullopt;
+    }
+    case v1::OBJECT_KIND_NETWORK: {
+      if (!networks_.contains(id)) return not_found("no " + what);
+      const auto ports = dependants(vm_ports_, [&](const auto& o) { return o.network_id() == id; });
+      const auto subs = dependants(subnets_, [&](const auto& o) { return o.network_id() == id; });
+      if (auto e = refuse_or_cascade(vm_ports_, ports, "VM port")) return e;
+      for (const auto& s : subs) {
+        if (!cascade) break;
+        if (auto e = remove_one(v1::OBJECT_KIND_SUBNET, s, true)) return e;
+      }
+      if (auto e = refuse_or_cascade(subnets_, subs, "subnet")) return e;
+      networks_.erase(id);
+      return std::nullopt;
+    }
+    case v1::OBJECT_KIND_SUBNET: {
+      auto it = subnets_.find(id);
+      if (it == subnets_.end()) return not_found("no " + what);
+      const auto prefix = parse_ipv4_prefix(it->second.cidr());
+      const std::string net = it->second.network_id();
+      const auto ifs = dependants(interfaces_, [&](const auto& o) { return o.subnet_id() == id; });
+      const auto ports = dependants(vm_ports_, [&](const v1::VmPort& p) {
+        if (p.network_id() != net) return false;
+        for (const auto& ip : p.fixed_ips()) {
+          if (auto a = parse_ipv4(ip); a && prefix->contains(*a)) return true;
+        }
+        return false;
+      });
+      for (const auto& i : ifs) {
+        if (!cascade) break;
+        if (auto e = remove_one(v1::OBJECT_KIND_ROUTER_INTERFACE, i, true)) return e;
+      }
+      if (auto e = refuse_or_cascade(interfaces_, ifs, "router interface")) return e;
+      if (auto e = refuse_or_cascade(vm_ports_, ports, "VM port")) return e;
+      subnets_.erase(id);
+      return std::nullopt;
+    }
+    case v1::OBJECT_KIND_ROUTER_INTERFACE: {
+      auto it = interfaces_.find(id);
+      if (it == interfaces_.end()) return not_found("no " + what);
+      const v1::RouterInterface ri = it->second;
+      std::optional<Ipv4Prefix> prefix;
+      if (auto s = subnets_.find(ri.subnet_id()); s != subnets_.end()) {
+        prefix = parse_ipv4_prefix(s->second.cidr());
+      }
+      // Static routes whose gateway is reachable only through this interface.
+      const auto rts = dependants(routes_, [&](const v1::StaticRoute& r) {
+        const auto nh = parse_ipv4(r.nexthop());
+        return r.router_id() == ri.router_id() && prefix && nh && prefix->contains(*nh);
+      });
+      if (auto e = refuse_or_cascade(routes_, rts, "static route")) return e;
+      interfaces_.erase(id);
+      return std::nullopt;
+    }
+    case v1::OBJECT_KIND_VM_PORT:
+      if (vm_ports_.erase(id) == 0) return not_found("no " + what);
+      return std::nullopt;
+    case v1::OBJECT_KIND_STATIC_ROUTE:
+      if (routes_.erase(id) == 0) return not_found("no " + what);
+      return std::nullopt;
+    default:
+      return invalid("unknown object kind");
+  }
+}
+
+std::optional<ModelError> TenantModel::validate() const {
+  // Networks.
+  for (const auto& [id, n] : networks_) {
+    if (n.segmentation_id() == 0 || n.segmentation_id() > kMaxSegmentationId) {
+      return invalid("network " + q(id) + ": segmentation id " +
+                     std::to_string(n.segmentation_id()) + " is outside 1.." +
+                     std::to_string(kMaxSegmentationId));
+    }
+    if (n.mtu() < 68 || n.mtu() > 9216) {
+      return invalid("network " + q(id) + ": MTU " + std::to_string(n.mtu()) +
+                     " is outside 68..9216");
+    }
+  }
+
+  // Subnets: on an existing network, gateway inside, no overlap within the network.
+  std::map<std::string, Ipv4Prefix> prefix_of;
+  std::map<std::string, uint32_t> gateway_of;
+  for (const auto& [id, s] : subnets_) {
+    if (!networks_.contains(s.network_id())) {
+      return not_found("subnet " + q(id) + " refers to unknown network " + q(s.network_id()));
+    }
+    const Ipv4Prefix p = *parse_ipv4_prefix(s.cidr());
+    const auto gw = parse_ipv4(s.gateway_ip());
+    const uint32_t broadcast = p.addr | ~p.mask();
+    if (!gw || !p.contains(*gw) || *gw == p.addr || *gw == broadcast) {
+      return invalid("subnet " + q(id) + ": gateway " + q(s.gateway_ip()) +
+                     " is not a host address inside " + s.cidr());
+    }
+    for (const auto& [oid, op] : prefix_of) {
+      if (subnets_.at(oid).network_id() == s.network_id() && op.overlaps(p)) {
+        return conflict("subnet " + q(id) + " (" + s.cidr() + ") overlaps subnet " + q(oid) + " (" +
+                        subnets_.at(oid).cidr() + ") on network " + q(s.network_id()));
+      }
+    }
+    prefix_of[id] = p;
+    gateway_of[id] = *gw;
+  }
+
+  // Router interfaces: existing router and subnet, one router per subnet, no overlapping
+  // subnets on one router, gateway MACs unique per network.
+  std::map<std::string, std::string> router_of_subnet;
+  std::map<std::string, int> gateways_per_network;
+  std::map<std::pair<std::string, std::string>, std::string> mac_owner;  // (network, mac) -> who
+  for (const auto& [id, ri] : interfaces_) {
+    if (!routers_.contains(ri.router_id())) {
+      return not_found("router interface " + q(id) + " refers to unknown router " +
+                       q(ri.router_id()));
+    }
+    auto s = subnets_.find(ri.subnet_id());
+    if (s == subnets_.end()) {
+      return not_found("router interface " + q(id) + " refers to unknown subnet " +
+                       q(ri.subnet_id()));
+    }
+    if (auto [it, fresh] = router_of_subnet.emplace(ri.subnet_id(), id); !fresh) {
+      return conflict("subnet " + q(ri.subnet_id()) + " is already attached by router interface " +
+                      q(it->second));
+    }
+    for (const auto& [oid, o] : interfaces_) {
+      if (oid == id || o.router_id() != ri.router_id() || !prefix_of.contains(o.subnet_id())) {
+        continue;
+      }
+      if (prefix_of.at(o.subnet_id()).overlaps(prefix_of.at(ri.subnet_id()))) {
+        return conflict("router " + q(ri.router_id()) + ": subnet " + s->second.cidr() +
+                        " overlaps " + subnets_.at(o.subnet_id()).cidr() +
+                        " already attached to it");
+      }
+    }
+    const std::string& net = s->second.network_id();
+    if (++gateways_per_network[net] > kMaxGatewaysPerNetwork) {
+      return ModelError{v1::STATUS_RESOURCE_EXHAUSTED, "network " + q(net) + " has more than " +
+                                                           std::to_string(kMaxGatewaysPerNetwork) +
+                                                           " router interfaces"};
+    }
+    if (auto [it, fresh] =
+            mac_owner.emplace(std::pair{net, ri.gateway_mac()}, "router interface " + q(id));
+        !fresh && it->second != "router interface " + q(id)) {
+      return conflict("MAC " + ri.gateway_mac() + " is used twice on network " + q(net) + " (" +
+                      it->second + ")");
+    }
+  }
+
+  // VM ports: existing network, IPs inside the network's subnets, unique MAC and IP per network,
+  // one VM port per dataplane port.
+  std::map<std::pair<std::string, uint32_t>, std::string> ip_owner;
+  std::map<std::string, std::string> dataplane_owner;
+  for (const auto& [id, p] : vm_ports_) {
+    const std::string who = "VM port " + q(id);
+    if (!networks_.contains(p.network_id())) {
+      return not_found(who + " refers to unknown network " + q(p.network_id()));
+    }
+    if (p.fixed_ips_size() > kMaxPortIps) {
+      return invalid(who + " has more than " + std::to_string(kMaxPortIps) + " fixed IPs");
+    }
+    if (p.allowed_address_pairs_size() > kMaxAllowedPairs) {
+      return invalid(who + " has more than " + std::to_string(kMaxAllowedPairs) +
+                     " allowed address pairs");
+    }
+    if (auto [it, fresh] = mac_owner.emplace(std::pair{p.network_id(), p.mac()}, who); !fresh) {
+      return conflict("MAC " + p.mac() + " of " + who + " is already used on network " +
+                      q(p.network_id()) + " by " + it->second);
+    }
+    for (const auto& ip_text : p.fixed_ips()) {
+      const auto ip = parse_ipv4(ip_text);
+      if (!ip) return invalid(who + ": " + q(ip_text) + " is not an IPv4 address");
+      const v1::Subnet* home = nullptr;
+      for (const auto& [sid, s] : subnets_) {
+        if (s.network_id() == p.network_id() && prefix_of.at(sid).contains(*ip)) home = &s;
+      }
+      if (home == nullptr) {
+        return invalid(who + ": " + ip_text + " is outside every subnet of network " +
+                       q(p.network_id()));
+      }
+      if (*ip == gateway_of.at(home->id())) {
+        return conflict(who + ": " + ip_text + " is the gateway address of subnet " +
+                        q(home->id()));
+      }
+      if (auto [it, fresh] = ip_owner.emplace(std::pair{p.network_id(), *ip}, who); !fresh) {
+        return conflict("IP " + ip_text + " of " + who + " is already used on network " +
+                        q(p.network_id()) + " by " + it->second);
+      }
+    }
+    for (const auto& pair : p.allowed_address_pairs()) {
+      if (!parse_ipv4_prefix(pair.ip_prefix())) {
+        return invalid(who + ": allowed address pair " + q(pair.ip_prefix()) +
+                       " is not an IPv4 address or prefix");
+      }
+    }
+    if (!p.dataplane_port().empty()) {
+      if (auto [it, fresh] = dataplane_owner.emplace(p.dataplane_port(), id); !fresh) {
+        return conflict("dataplane port " + q(p.dataplane_port()) +
+                        " is already bound to VM port " + q(it->second));
+      }
+    }
+  }
+
+  // Static routes: existing router, next hop on one of its subnets.
+  for (const auto& [id, r] : routes_) {
+    if (!routers_.contains(r.router_id())) {
+      return not_found("static route " + q(id) + " refers to unknown router " + q(r.router_id()));
+    }
+    const auto nh = parse_ipv4(r.nexthop());
+    if (!nh)
+      return invalid("static route " + q(id) + ": next hop " + q(r.nexthop()) +
+                     " is not an IPv4 address");
+    bool on_link = false;
+    for (const auto& [iid, ri] : interfaces_) {
+      if (ri.router_id() == r.router_id() && prefix_of.at(ri.subnet_id()).contains(*nh)) {
+        on_link = true;
+      }
+    }
+    if (!on_link) {
+      return invalid("static route " + q(id) + ": next hop " + r.nexthop() +
+                     " is not on any subnet attached to router " + q(r.router_id()));
+    }
+  }
+  return std::nullopt;
+}
+
+v1::ObjectList TenantModel::list(v1::ObjectKind kind) const {
+  v1::ObjectList out;
+  auto add_all = [&](const auto& map, auto setter) {
+    for (const auto& [id, o] : map) *(out.add_objects()->*setter)() = o;
+  };
+  switch (kind) {
+    case v1::OBJECT_KIND_ROUTER:
+      for (const auto& [id, r] : routers_) {
+        v1::Router shown = r;
+        shown.set_distributed(distributed(r));  // report the effective value
+        *out.add_objects()->mutable_router() = shown;
+      }
+      break;
+    case v1::OBJECT_KIND_NETWORK:
+      add_all(networks_, &v1::Object::mutable_network);
+      break;
+    case v1::OBJECT_KIND_SUBNET:
+      add_all(subnets_, &v1::Object::mutable_subnet);
+      break;
+    case v1::OBJECT_KIND_ROUTER_INTERFACE:
+      add_all(interfaces_, &v1::Object::mutable_router_interface);
+      break;
+    case v1::OBJECT_KIND_VM_PORT:
+      add_all(vm_ports_, &v1::Object::mutable_vm_port);
+      break;
+    case v1::OBJECT_KIND_STATIC_ROUTE:
+      add_all(routes_, &v1::Object::mutable_static_route);
+      break;
+    default:
+      break;
+  }
+  return out;
+}
+
+}  // namespace dvr

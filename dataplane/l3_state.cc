@@ -1,0 +1,12 @@
+#include "l3_state.h"
+
+#include <rte_hash.h>
+
+namespace dvr::dp {
+
+L3State::~L3State() {
+  rte_hash_free(neighbors);
+  rte_hash_free(l2);
+}
+
+}  // namespace dvr::dp

@@ -1,0 +1,121 @@
+// The tenant forwarding state workers read: networks, VM port bindings, router interfaces, next
+// hops, per-router route tables and the L2/neighbor hash tables. Built by the control thread
+// (control/l3_compiler.cc) as part of a ForwardingConfig version and never modified afterwards;
+// only the route tables of very large routers are updated in place (see docs/route-tables.md).
+#pragma once
+
+#include <rte_ether.h>
+
+#include <array>
+#include <cstdint>
+#include <vector>
+
+struct rte_hash;
+
+namespace dvr::dp {
+
+class RouteTable;
+
+inline constexpr uint16_t kMaxNetworks = 4096;
+inline constexpr uint16_t kMaxRouters = 4096;
+inline constexpr uint16_t kNoIndex = UINT16_MAX;
+inline constexpr uint8_t kMaxGatewaysPerNetwork = 8;
+inline constexpr uint8_t kMaxPortIps = 8;
+inline constexpr uint8_t kMaxAllowedPairs = 8;
+
+// A router interface as seen from its network: the gateway the VMs ARP for and send to.
+struct Gateway {
+  uint32_t ip = 0;  // host order
+  rte_ether_addr mac{};
+  uint16_t router = kNoIndex;
+};
+
+struct NetworkState {
+  bool present = false;
+  uint8_t gateway_count = 0;
+  std::array<Gateway, kMaxGatewaysPerNetwork> gateways{};
+  uint32_t vni = 0;
+  uint16_t mtu = 1500;
+};
+
+struct AllowedPair {
+  uint32_t addr = 0;  // host order, masked
+  uint32_t mask = 0;
+  bool any_mac = true;  // false: only with `mac` as source MAC
+  rte_ether_addr mac{};
+};
+
+// What a dataplane port is attached to: one VM port (one vNIC).
+struct PortBinding {
+  bool bound = false;
+  uint16_t network = kNoIndex;
+  rte_ether_addr mac{};
+  bool port_security = true;
+  uint8_t ip_count = 0;
+  std::array<uint32_t, kMaxPortIps> ips{};
+  uint8_t pair_count = 0;
+  std::array<AllowedPair, kMaxAllowedPairs> pairs{};
+};
+
+enum class NextHopKind : uint8_t {
+  kInvalid,    // id not in use
+  kConnected,  // destination is on the egress network: resolve the packet's own address
+  kGateway,    // static route: the gateway was resolved when the version was built
+  kLocal,      // one of the router's own addresses
+};
+
+struct NextHop {
+  NextHopKind kind = NextHopKind::kInvalid;
+  uint16_t router = kNoIndex;
+  uint16_t network = kNoIndex;  // egress network
+  rte_ether_addr src_mac{};     // the egress interface's gateway MAC
+  // kGateway: where the gateway lives (kNoPort when unresolved or on another host).
+  bool resolved = false;
+  rte_ether_addr dst_mac{};
+  uint16_t port = UINT16_MAX;
+};
+
+// Result of a neighbor lookup: a VM address on a network.
+struct Neighbor {
+  rte_ether_addr mac{};
+  uint16_t port = UINT16_MAX;  // the local dataplane port, or kNoPort for a VM on another host
+};
+
+// Result of an L2 lookup: where a MAC lives on a network.
+struct L2Entry {
+  uint16_t port = UINT16_MAX;  // local dataplane port, or kNoPort (remote)
+};
+
+struct RouterState {
+  bool present = false;
+  bool admin_up = true;
+  const RouteTable* table = nullptr;
+};
+
+// Hash keys: 8 bytes, so that rte_hash compares them with one instruction.
+inline uint64_t neighbor_key(uint16_t network, uint32_t ip) {
+  return (uint64_t{network} << 32) | ip;
+}
+inline uint64_t l2_key(uint16_t network, const rte_ether_addr& mac) {
+  uint64_t k = uint64_t{network} << 48;
+  for (int i = 0; i < 6; ++i) k |= uint64_t{mac.addr_bytes[i]} << (8 * (5 - i));
+  return k;
+}
+
+struct L3State {
+  L3State() = default;
+  ~L3State();  // frees the hash tables
+  L3State(const L3State&) = delete;
+  L3State& operator=(const L3State&) = delete;
+
+  std::vector<NetworkState> networks;   // [network index]
+  std::vector<RouterState> routers;     // [router index]
+  std::vector<NextHop> next_hops;       // [next hop id]
+  std::array<PortBinding, 32> ports{};  // [dpdk port id]
+  rte_hash* neighbors = nullptr;        // neighbor_key -> Neighbor*
+  rte_hash* l2 = nullptr;               // l2_key -> L2Entry*
+  std::vector<Neighbor> neighbor_entries;
+  std::vector<L2Entry> l2_entries;
+};
+
+}  // namespace dvr::dp
