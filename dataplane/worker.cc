@@ -44,6 +44,16 @@ uint32_t Worker::poll_once() {
   return received;
 }
 
+void Worker::process_burst(uint16_t rx_port, rte_mbuf** pkts, uint16_t n) {
+  ctx_.set_config(publisher_.acquire());
+  Batch batch;
+  batch.rx_port = rx_port;
+  batch.count = n;
+  for (uint16_t i = 0; i < n; ++i) batch.pkts[i] = pkts[i];
+  pipeline_.run(batch, ctx_);
+  ctx_.flush();
+}
+
 int Worker::run() {
   rte_rcu_qsbr* qsbr = publisher_.qsbr();
   rte_rcu_qsbr_thread_register(qsbr, id_);

@@ -28,6 +28,11 @@ class Worker {
   // pipeline tests drive a worker from the test thread.
   uint32_t poll_once();
 
+  // Runs a burst that did not come from a driver through the pipeline, as if received on
+  // `rx_port`, then flushes the tx buffers. For in-process benchmarks (no rx I/O); the caller
+  // is the only thread using this worker.
+  void process_burst(uint16_t rx_port, rte_mbuf** pkts, uint16_t n);
+
  private:
   uint16_t id_;
   unsigned lcore_;

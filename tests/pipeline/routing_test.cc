@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <numeric>
 
 #include "dataplane.h"
 #include "frames.h"
@@ -449,6 +450,68 @@ TEST_F(RoutingTest, AdminDownRouterStopsForwardingAndCountsIt) {
     EXPECT_EQ(rs.drop_reasons(0).reason(), "router_admin_down");
     EXPECT_EQ(rs.drop_reasons(0).packets(), 2u);
   }
+}
+
+}  // namespace
+}  // namespace dvr
+
+namespace dvr {
+namespace {
+
+// The live-update promise: while two workers route a continuous stream, unrelated
+// configuration (routers, networks, subnets, interfaces, VM ports, dataplane ports) comes and
+// goes, and not one packet of the stream is lost or misrouted.
+TEST_F(RoutingTest, RoutingNeverStopsWhileUnrelatedConfigurationChurns) {
+  ASSERT_EQ(dp_->worker_count(), 2u);
+  std::vector<Frame> stream;
+  for (unsigned i = 0; i < 64; ++i) stream.push_back(udp_from_a1(ip("10.0.2.20"), 64, 18 + i));
+  write_pcap(dir_ + "/stream.pcap", stream);
+  dp_->add_port(dp::PortSpec{
+      "a1", dp::PortType::kPcap, {{"rx_pcap", dir_ + "/stream.pcap"}, {"infinite_rx", "1"}}, {}});
+  dp_->add_port(dp::PortSpec{"a2", dp::PortType::kNull, {{"no-rx", "1"}}, {}});
+  api_->ports_changed();
+  dp_->start_workers();
+
+  const auto port = [&](const std::string& name) {
+    for (const auto& s : dp_->port_stats()) {
+      if (s.name == name) return s;
+    }
+    return dp::PortStatsSnapshot{};
+  };
+  const uint64_t gen_before = dp_->config_generation();
+  for (int i = 0; i < 40; ++i) {
+    const std::string n = std::to_string(i);
+    apply({router("churn" + n), network("cn" + n, 1000 + static_cast<uint32_t>(i)),
+           subnet("cs" + n, "cn" + n, "10.0.1.0/24"),
+           interface("ci" + n, "churn" + n, "cs" + n, "02:0c:00:00:00:01"),
+           vm_port("cp" + n, "cn" + n, "02:cc:00:00:00:01", "10.0.1.10", "")});
+    dp_->add_port(dp::PortSpec{"x" + n, dp::PortType::kNull, {{"no-rx", "1"}}, {}});
+    api_->ports_changed();
+    v1::DeleteRequest del;
+    del.set_kind(v1::OBJECT_KIND_ROUTER);
+    del.set_id("churn" + n);
+    del.set_cascade(true);
+    ASSERT_EQ(api_->remove(del).status(), v1::STATUS_OK);
+    del.set_kind(v1::OBJECT_KIND_NETWORK);
+    del.set_id("cn" + n);
+    ASSERT_EQ(api_->remove(del).status(), v1::STATUS_OK);
+    api_->ports_changed("x" + n);
+    dp_->remove_port("x" + n);
+  }
+  dp_->stop_workers();
+
+  EXPECT_GT(dp_->config_generation(), gen_before + 40 * 4);
+  const auto in = port("a1");
+  const auto out = port("a2");
+  EXPECT_GT(in.rx_packets, 0u);
+  EXPECT_EQ(out.tx_packets, in.rx_packets);
+  EXPECT_EQ(std::accumulate(in.drops.begin(), in.drops.end(), uint64_t{0}), 0u);
+  EXPECT_EQ(std::accumulate(out.drops.begin(), out.drops.end(), uint64_t{0}), 0u);
+  EXPECT_EQ(routed("ra"), in.rx_packets);
+  api_->ports_changed("a1");
+  dp_->remove_port("a1");
+  api_->ports_changed("a2");
+  dp_->remove_port("a2");
 }
 
 }  // namespace
