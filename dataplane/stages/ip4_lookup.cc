@@ -1,10 +1,10 @@
 #include "ip4_lookup.h"
 
-#include <rte_hash.h>
 #include <rte_ip.h>
 
 #include <cstring>
 
+#include "../hash_batch.h"
 #include "../icmp.h"
 #include "../packet.h"
 #include "../route_table/route_table.h"
@@ -53,10 +53,7 @@ void Ip4LookupStage::process(Batch& batch, WorkerContext& ctx) {
   }
 
   // 2. Resolve next hops; connected destinations are collected for one bulk neighbor lookup.
-  uint64_t keys[kBurstSize];
-  const void* key_ptrs[kBurstSize];
-  uint16_t lookup_idx[kBurstSize];
-  uint16_t n_lookup = 0;
+  HashBatch neighbors;
   bool keep[kBurstSize];
   for (uint16_t i = 0; i < batch.count; ++i) {
     keep[i] = !routed[i];
@@ -94,30 +91,20 @@ void Ip4LookupStage::process(Batch& batch, WorkerContext& ctx) {
       }
       continue;
     }
-    keys[n_lookup] = neighbor_key(nh.network, dst[i]);
-    key_ptrs[n_lookup] = &keys[n_lookup];
-    lookup_idx[n_lookup++] = i;
+    neighbors.add(neighbor_key(nh.network, dst[i]), i);
   }
 
-  if (n_lookup > 0) {
-    uint64_t hits = 0;
-    void* data[kBurstSize];
-    if (l3->neighbors != nullptr) {
-      rte_hash_lookup_bulk_data(l3->neighbors, key_ptrs, n_lookup, &hits, data);
-    }
-    for (uint16_t j = 0; j < n_lookup; ++j) {
-      const uint16_t i = lookup_idx[j];
-      PacketMeta& meta = batch.meta[i];
-      if ((hits & (uint64_t{1} << j)) == 0) {
-        drop_with_icmp_error(batch.pkts[i], meta, rx, ctx, DropReason::kHostUnreachable,
-                             kIcmpDestUnreachable, kIcmpCodeHostUnreachable);
-        continue;
-      }
-      const auto* nb = static_cast<const Neighbor*>(data[j]);
-      if (nb->port == kNoPort) {
-        ctx.drop_routed(batch.pkts[i], rx, meta.router, DropReason::kRemoteDestination);
-        continue;
-      }
+  neighbors.lookup(l3->neighbors);
+  for (uint16_t j = 0; j < neighbors.size(); ++j) {
+    const uint16_t i = neighbors.packet(j);
+    PacketMeta& meta = batch.meta[i];
+    const Neighbor* nb = neighbors.value<Neighbor>(j);
+    if (nb == nullptr) {
+      drop_with_icmp_error(batch.pkts[i], meta, rx, ctx, DropReason::kHostUnreachable,
+                           kIcmpDestUnreachable, kIcmpCodeHostUnreachable);
+    } else if (nb->port == kNoPort) {
+      ctx.drop_routed(batch.pkts[i], rx, meta.router, DropReason::kRemoteDestination);
+    } else {
       set_destination(meta, nb->mac, nb->port);
       keep[i] = true;
     }

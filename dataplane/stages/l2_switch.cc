@@ -1,7 +1,6 @@
 #include "l2_switch.h"
 
-#include <rte_hash.h>
-
+#include "../hash_batch.h"
 #include "../packet.h"
 
 namespace dvr::dp {
@@ -12,11 +11,8 @@ void L2SwitchStage::process(Batch& batch, WorkerContext& ctx) {
 
   // Pass 1: gateway MACs stay for routing, broadcasts are dropped, the rest is looked up in
   // one bulk hash lookup.
-  uint64_t keys[kBurstSize];
-  const void* key_ptrs[kBurstSize];
-  uint16_t lookup_idx[kBurstSize];
+  HashBatch fdb;
   bool keep[kBurstSize];
-  uint16_t n_lookup = 0;
   for (uint16_t i = 0; i < batch.count; ++i) {
     keep[i] = false;
     PacketMeta& meta = batch.meta[i];
@@ -42,29 +38,21 @@ void L2SwitchStage::process(Batch& batch, WorkerContext& ctx) {
       ctx.drop(m, batch.rx_port, DropReason::kBroadcastNotFlooded);
       batch.pkts[i] = nullptr;
     } else {
-      keys[n_lookup] = l2_key(meta.network, dst);
-      key_ptrs[n_lookup] = &keys[n_lookup];
-      lookup_idx[n_lookup++] = i;
+      fdb.add(l2_key(meta.network, dst), i);
     }
   }
 
   // Pass 2: deliver the L2 frames.
-  if (n_lookup > 0) {
-    uint64_t hits = 0;
-    void* data[kBurstSize];
-    if (l3->l2 != nullptr) {
-      rte_hash_lookup_bulk_data(l3->l2, key_ptrs, n_lookup, &hits, data);
-    }
-    for (uint16_t j = 0; j < n_lookup; ++j) {
-      const uint16_t i = lookup_idx[j];
-      rte_mbuf* m = batch.pkts[i];
-      if ((hits & (uint64_t{1} << j)) == 0) {
-        ctx.drop(m, batch.rx_port, DropReason::kUnknownUnicast);
-      } else if (const auto* e = static_cast<const L2Entry*>(data[j]); e->port == kNoPort) {
-        ctx.drop(m, batch.rx_port, DropReason::kRemoteDestination);
-      } else {
-        ctx.transmit(m, e->port);
-      }
+  fdb.lookup(l3->l2);
+  for (uint16_t j = 0; j < fdb.size(); ++j) {
+    rte_mbuf* m = batch.pkts[fdb.packet(j)];
+    const L2Entry* e = fdb.value<L2Entry>(j);
+    if (e == nullptr) {
+      ctx.drop(m, batch.rx_port, DropReason::kUnknownUnicast);
+    } else if (e->port == kNoPort) {
+      ctx.drop(m, batch.rx_port, DropReason::kRemoteDestination);
+    } else {
+      ctx.transmit(m, e->port);
     }
   }
 
