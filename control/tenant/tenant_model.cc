@@ -2,7 +2,9 @@
 
 #include <google/protobuf/util/message_differencer.h>
 
+#include <algorithm>
 #include <set>
+#include <vector>
 
 #include "net_addr.h"
 
@@ -29,6 +31,27 @@ ModelError conflict(std::string msg) {
 
 std::string q(const std::string& s) {
   return "'" + s + "'";
+}
+
+uint32_t broadcast_of(const Ipv4Prefix& p) {
+  return p.addr | ~p.mask();
+}
+
+// Two ids of `ids` whose prefixes overlap, (earlier, later), or nullopt. Prefixes are nested or
+// disjoint, so sorted by address an overlap always shows between neighbours: O(n log n).
+std::optional<std::pair<std::string, std::string>> first_overlap(
+    std::vector<std::string>& ids, const std::map<std::string, Ipv4Prefix>& prefix_of) {
+  std::sort(ids.begin(), ids.end(), [&](const std::string& a, const std::string& b) {
+    const Ipv4Prefix& pa = prefix_of.at(a);
+    const Ipv4Prefix& pb = prefix_of.at(b);
+    return pa.addr != pb.addr ? pa.addr < pb.addr : pa.depth < pb.depth;
+  });
+  for (size_t i = 1; i < ids.size(); ++i) {
+    if (prefix_of.at(ids[i - 1]).overlaps(prefix_of.at(ids[i]))) {
+      return std::pair{ids[i - 1], ids[i]};
+    }
+  }
+  return std::nullopt;
 }
 
 bool same(const google::protobuf::Message& a, const google::protobuf::Message& b) {
@@ -114,6 +137,7 @@ bool TenantModel::distributed(const v1::Router& r) const {
 }
 
 const v1::VmPort* TenantModel::port_bound_to(const std::string& dataplane_port) const {
+  if (dataplane_port.empty()) return nullptr;
   for (const auto& [id, p] : vm_ports_) {
     if (p.dataplane_port() == dataplane_port) return &p;
   }
@@ -197,9 +221,19 @@ std::optional<ModelError> TenantModel::upsert_one(const v1::Object& obj, bool re
     }
     case v1::Object::KIND_NOT_SET:
       return invalid("an object with no kind set");
-    default:
+    default: {
+      // Name the object too, when its kind has an id.
+      std::string id;
+      const auto* field = obj.GetDescriptor()->FindFieldByNumber(obj.kind_case());
+      const auto& inner = obj.GetReflection()->GetMessage(obj, field);
+      if (const auto* id_field = inner.GetDescriptor()->FindFieldByName("id")) {
+        id = " ('" + inner.GetReflection()->GetString(inner, id_field) + "')";
+      }
       return ModelError{v1::STATUS_UNIMPLEMENTED,
-                        "this dvrd does not implement that object kind yet"};
+                        std::string("this dvrd does not implement ") +
+                            object_kind_name(static_cast<v1::ObjectKind>(obj.kind_case())) +
+                            " objects yet" + id};
+    }
   }
 }
 
@@ -314,12 +348,18 @@ std::optional<ModelError> TenantModel::remove_one(v1::ObjectKind kind, const std
 }
 
 std::optional<ModelError> TenantModel::validate() const {
-  // Networks.
+  // Networks: the segmentation id is the VXLAN VNI between hosts, so it must be unique.
+  std::map<uint32_t, std::string> network_of_vni;
   for (const auto& [id, n] : networks_) {
     if (n.segmentation_id() == 0 || n.segmentation_id() > kMaxSegmentationId) {
       return invalid("network " + q(id) + ": segmentation id " +
                      std::to_string(n.segmentation_id()) + " is outside 1.." +
                      std::to_string(kMaxSegmentationId));
+    }
+    if (auto [it, fresh] = network_of_vni.emplace(n.segmentation_id(), id); !fresh) {
+      return conflict("network " + q(id) + ": segmentation id " +
+                      std::to_string(n.segmentation_id()) + " is already used by network " +
+                      q(it->second));
     }
     if (n.mtu() < 68 || n.mtu() > 9216) {
       return invalid("network " + q(id) + ": MTU " + std::to_string(n.mtu()) +
@@ -330,31 +370,34 @@ std::optional<ModelError> TenantModel::validate() const {
   // Subnets: on an existing network, gateway inside, no overlap within the network.
   std::map<std::string, Ipv4Prefix> prefix_of;
   std::map<std::string, uint32_t> gateway_of;
+  std::map<std::string, std::vector<std::string>> subnets_of_network;
   for (const auto& [id, s] : subnets_) {
     if (!networks_.contains(s.network_id())) {
       return not_found("subnet " + q(id) + " refers to unknown network " + q(s.network_id()));
     }
     const Ipv4Prefix p = *parse_ipv4_prefix(s.cidr());
     const auto gw = parse_ipv4(s.gateway_ip());
-    const uint32_t broadcast = p.addr | ~p.mask();
-    if (!gw || !p.contains(*gw) || *gw == p.addr || *gw == broadcast) {
+    if (!gw || !p.contains(*gw) || *gw == p.addr || *gw == broadcast_of(p)) {
       return invalid("subnet " + q(id) + ": gateway " + q(s.gateway_ip()) +
                      " is not a host address inside " + s.cidr());
     }
-    for (const auto& [oid, op] : prefix_of) {
-      if (subnets_.at(oid).network_id() == s.network_id() && op.overlaps(p)) {
-        return conflict("subnet " + q(id) + " (" + s.cidr() + ") overlaps subnet " + q(oid) + " (" +
-                        subnets_.at(oid).cidr() + ") on network " + q(s.network_id()));
-      }
-    }
     prefix_of[id] = p;
     gateway_of[id] = *gw;
+    subnets_of_network[s.network_id()].push_back(id);
+  }
+  for (auto& [net, ids] : subnets_of_network) {
+    if (auto clash = first_overlap(ids, prefix_of)) {
+      return conflict("subnet " + q(clash->second) + " (" + subnets_.at(clash->second).cidr() +
+                      ") overlaps subnet " + q(clash->first) + " (" +
+                      subnets_.at(clash->first).cidr() + ") on network " + q(net));
+    }
   }
 
   // Router interfaces: existing router and subnet, one router per subnet, no overlapping
   // subnets on one router, gateway MACs unique per network.
   std::map<std::string, std::string> router_of_subnet;
   std::map<std::string, int> gateways_per_network;
+  std::map<std::string, std::vector<std::string>> subnets_of_router;
   std::map<std::pair<std::string, std::string>, std::string> mac_owner;  // (network, mac) -> who
   for (const auto& [id, ri] : interfaces_) {
     if (!routers_.contains(ri.router_id())) {
@@ -370,16 +413,7 @@ std::optional<ModelError> TenantModel::validate() const {
       return conflict("subnet " + q(ri.subnet_id()) + " is already attached by router interface " +
                       q(it->second));
     }
-    for (const auto& [oid, o] : interfaces_) {
-      if (oid == id || o.router_id() != ri.router_id() || !prefix_of.contains(o.subnet_id())) {
-        continue;
-      }
-      if (prefix_of.at(o.subnet_id()).overlaps(prefix_of.at(ri.subnet_id()))) {
-        return conflict("router " + q(ri.router_id()) + ": subnet " + s->second.cidr() +
-                        " overlaps " + subnets_.at(o.subnet_id()).cidr() +
-                        " already attached to it");
-      }
-    }
+    subnets_of_router[ri.router_id()].push_back(ri.subnet_id());
     const std::string& net = s->second.network_id();
     if (++gateways_per_network[net] > kMaxGatewaysPerNetwork) {
       return ModelError{v1::STATUS_RESOURCE_EXHAUSTED, "network " + q(net) + " has more than " +
@@ -388,14 +422,20 @@ std::optional<ModelError> TenantModel::validate() const {
     }
     if (auto [it, fresh] =
             mac_owner.emplace(std::pair{net, ri.gateway_mac()}, "router interface " + q(id));
-        !fresh && it->second != "router interface " + q(id)) {
+        !fresh) {
       return conflict("MAC " + ri.gateway_mac() + " is used twice on network " + q(net) + " (" +
                       it->second + ")");
     }
   }
+  for (auto& [router, ids] : subnets_of_router) {
+    if (auto clash = first_overlap(ids, prefix_of)) {
+      return conflict("router " + q(router) + ": subnet " + subnets_.at(clash->second).cidr() +
+                      " overlaps " + subnets_.at(clash->first).cidr() + " already attached to it");
+    }
+  }
 
-  // VM ports: existing network, IPs inside the network's subnets, unique MAC and IP per network,
-  // one VM port per dataplane port.
+  // VM ports: existing network, IPs host addresses inside the network's subnets, unique MAC and
+  // IP per network, one VM port per dataplane port.
   std::map<std::pair<std::string, uint32_t>, std::string> ip_owner;
   std::map<std::string, std::string> dataplane_owner;
   for (const auto& [id, p] : vm_ports_) {
@@ -417,17 +457,21 @@ std::optional<ModelError> TenantModel::validate() const {
     for (const auto& ip_text : p.fixed_ips()) {
       const auto ip = parse_ipv4(ip_text);
       if (!ip) return invalid(who + ": " + q(ip_text) + " is not an IPv4 address");
-      const v1::Subnet* home = nullptr;
-      for (const auto& [sid, s] : subnets_) {
-        if (s.network_id() == p.network_id() && prefix_of.at(sid).contains(*ip)) home = &s;
+      const std::string* home = nullptr;
+      for (const auto& sid : subnets_of_network[p.network_id()]) {
+        if (prefix_of.at(sid).contains(*ip)) home = &sid;
       }
       if (home == nullptr) {
         return invalid(who + ": " + ip_text + " is outside every subnet of network " +
                        q(p.network_id()));
       }
-      if (*ip == gateway_of.at(home->id())) {
-        return conflict(who + ": " + ip_text + " is the gateway address of subnet " +
-                        q(home->id()));
+      const Ipv4Prefix& hp = prefix_of.at(*home);
+      if (*ip == hp.addr || *ip == broadcast_of(hp)) {
+        return invalid(who + ": " + ip_text + " is the network or broadcast address of subnet " +
+                       q(*home));
+      }
+      if (*ip == gateway_of.at(*home)) {
+        return conflict(who + ": " + ip_text + " is the gateway address of subnet " + q(*home));
       }
       if (auto [it, fresh] = ip_owner.emplace(std::pair{p.network_id(), *ip}, who); !fresh) {
         return conflict("IP " + ip_text + " of " + who + " is already used on network " +
@@ -448,24 +492,29 @@ std::optional<ModelError> TenantModel::validate() const {
     }
   }
 
-  // Static routes: existing router, next hop on one of its subnets.
+  // Static routes: existing router, next hop a host on one of its subnets other than itself.
   for (const auto& [id, r] : routes_) {
     if (!routers_.contains(r.router_id())) {
       return not_found("static route " + q(id) + " refers to unknown router " + q(r.router_id()));
     }
     const auto nh = parse_ipv4(r.nexthop());
-    if (!nh)
+    if (!nh) {
       return invalid("static route " + q(id) + ": next hop " + q(r.nexthop()) +
                      " is not an IPv4 address");
-    bool on_link = false;
-    for (const auto& [iid, ri] : interfaces_) {
-      if (ri.router_id() == r.router_id() && prefix_of.at(ri.subnet_id()).contains(*nh)) {
-        on_link = true;
-      }
     }
-    if (!on_link) {
+    const std::string* via = nullptr;
+    for (const auto& sid : subnets_of_router[r.router_id()]) {
+      if (prefix_of.at(sid).contains(*nh)) via = &sid;
+    }
+    if (via == nullptr) {
       return invalid("static route " + q(id) + ": next hop " + r.nexthop() +
                      " is not on any subnet attached to router " + q(r.router_id()));
+    }
+    const Ipv4Prefix& vp = prefix_of.at(*via);
+    if (*nh == gateway_of.at(*via) || *nh == vp.addr || *nh == broadcast_of(vp)) {
+      return invalid("static route " + q(id) + ": next hop " + r.nexthop() +
+                     " is the router's own, the network or the broadcast address of subnet " +
+                     q(*via));
     }
   }
   return std::nullopt;
@@ -477,12 +526,10 @@ v1::ObjectList TenantModel::list(v1::ObjectKind kind) const {
     for (const auto& [id, o] : map) *(out.add_objects()->*setter)() = o;
   };
   switch (kind) {
+    // Objects come back as stored (an unset `distributed` stays unset), so that what an agent
+    // lists can be sent back unchanged.
     case v1::OBJECT_KIND_ROUTER:
-      for (const auto& [id, r] : routers_) {
-        v1::Router shown = r;
-        shown.set_distributed(distributed(r));  // report the effective value
-        *out.add_objects()->mutable_router() = shown;
-      }
+      add_all(routers_, &v1::Object::mutable_router);
       break;
     case v1::OBJECT_KIND_NETWORK:
       add_all(networks_, &v1::Object::mutable_network);
