@@ -19,13 +19,17 @@ int run_host_set(Session& session, const Invocation& inv) {
                                       {"--distributed-default", true},
                                       {"--snat-node", false}},
                                      {}, 0);
+  // Start from dvrd's current identity, so that options left out keep their values (a host
+  // update must not silently flip, say, the routers' distributed default).
   v1::Request req;
   v1::HostIdentity& host = *req.mutable_host_set()->mutable_host();
+  host = session.hello().host();
   host.set_host_id(required_option(args, inv, "--host-id"));
-  host.set_dvr_mac(args.value("--dvr-mac").value_or(""));
-  host.set_tunnel_ip(args.value("--tunnel-ip").value_or(""));
-  host.set_distributed_default(bool_option(args, inv, "--distributed-default").value_or(false));
-  host.set_snat_node(args.has("--snat-node"));
+  if (const auto mac = args.value("--dvr-mac")) host.set_dvr_mac(*mac);
+  if (const auto ip = args.value("--tunnel-ip")) host.set_tunnel_ip(*ip);
+  if (const auto d = bool_option(args, inv, "--distributed-default"))
+    host.set_distributed_default(*d);
+  if (args.has("--snat-node")) host.set_snat_node(true);
   print_bodyless_response(session, session.call(std::move(req)));
   return 0;
 }

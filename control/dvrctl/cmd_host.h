@@ -8,9 +8,8 @@
 namespace dvrctl {
 
 inline constexpr std::string_view kHostSetHelp =
-    "Sets this host's identity in dvrd (a HostSetRequest). The identity is sent whole:\n"
-    "options not given are sent empty (or false), they do not keep their current values.\n"
-    "'version' shows the current host id.\n"
+    "Sets this host's identity in dvrd (a HostSetRequest). dvrctl starts from dvrd's current\n"
+    "identity and changes only what the options say; 'version' shows the current host id.\n"
     "\n"
     "Options:\n"
     "  --host-id ID                      the management plane's name for this host (required)\n"
@@ -18,7 +17,7 @@ inline constexpr std::string_view kHostSetHelp =
     "                                    packets it sends over the overlay\n"
     "  --tunnel-ip IP                    the host's VXLAN underlay address\n"
     "  --distributed-default true|false  whether routers that do not say are distributed\n"
-    "                                    (default: false)\n"
+    "                                    (dvrd starts with its --router-mode)\n"
     "  --snat-node                       this host may run centralized default SNAT\n"
     "\n"
     "Prints nothing on success (with --json: {}) unless dvrd returns a message.\n";
