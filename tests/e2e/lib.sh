@@ -252,7 +252,9 @@ stop_dvrd() {
 
 # json_eval EXPRESSION < JSON: prints the value of a Python expression over the document `d`.
 # Helpers: port_names(d) (sorted list), pstat(d, NAME, FIELD) (int), pdrop(d, NAME, REASON)
-# (int), worker(d, N), ports_list(d) (sorted names from a port list).
+# (int), worker(d, N), ports_list(d) (sorted names from a port list), rstat(d, ROUTER) (routed
+# packets), rdrop(d, ROUTER, REASON) (int), wsum(d, FIELD) (a worker counter summed over the
+# workers), stage_packets(d, STAGE) (summed over the workers).
 json_eval() {
   "$E2E_PY" -c '
 import json, sys
@@ -283,6 +285,23 @@ def worker(d, n):
         if int(w.get("worker", 0)) == n:
             return w
     raise SystemExit("no worker %d in the stats" % n)
+def router_stats(d, rid):
+    for r in d.get("routers", []):
+        if r.get("router_id") == rid:
+            return r
+    raise SystemExit("no router %r in the stats" % rid)
+def rstat(d, rid):
+    return int(router_stats(d, rid).get("routed_packets", 0))
+def rdrop(d, rid, reason):
+    for r in router_stats(d, rid).get("drop_reasons", []):
+        if r["reason"] == reason:
+            return int(r["packets"])
+    return 0
+def wsum(d, field):
+    return sum(int(w.get(field, 0)) for w in d.get("workers", []))
+def stage_packets(d, name):
+    return sum(int(s.get("packets", 0)) for w in d.get("workers", [])
+               for s in w.get("stages", []) if s.get("name") == name)
 v = eval(sys.argv[1])
 if isinstance(v, bool):
     print("true" if v else "false")
@@ -314,6 +333,33 @@ stable_stats() {
       return 0
     fi
     [ $SECONDS -ge $deadline ] && fail "the port counters did not settle within 15 s"
+    cp "$out" "$prev"
+  done
+}
+
+# settled_stats FILE: like stable_stats, and also robust to a worker that the (loaded) machine
+# did not schedule for a while: the two snapshots must agree on every port counter AND every
+# worker must have completed at least two polls between them, so that a poll started after the
+# first snapshot found nothing new (a frame queued before it would have moved rx_packets) and
+# neither snapshot caught a poll between counting its rx and flushing its tx. 30 s at most.
+settled_stats() {
+  local out=$1 prev="$1.prev" deadline=$((SECONDS + 30))
+  stats_snapshot "$prev"
+  while :; do
+    sleep 0.5
+    stats_snapshot "$out"
+    if [ "$(jq_file "$out" 'json.dumps(d["ports"], sort_keys=True)')" = \
+      "$(jq_file "$prev" 'json.dumps(d["ports"], sort_keys=True)')" ] &&
+      [ "$("$E2E_PY" -c '
+import json, sys
+a, b = (json.load(open(f)) for f in sys.argv[1:3])
+polls = lambda d: {w["worker"]: int(w["polls"]) for w in d.get("workers", [])}
+pa, pb = polls(a), polls(b)
+print("true" if pa and all(pa[w] - pb.get(w, pa[w]) >= 2 for w in pa) else "false")
+' "$out" "$prev")" = true ]; then
+      return 0
+    fi
+    [ $SECONDS -ge $deadline ] && fail "the port counters did not settle within 30 s"
     cp "$out" "$prev"
   done
 }
