@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# dvrd's benchmarks in one command (as root, from anywhere):   bash scripts/bench.sh
+#
+#   1. builds a release tree (build-bench/, --buildtype=release) with the benchmarks;
+#   2. in-process: tests/bench/pipeline_bench, bursts through the real pipeline with no rx I/O,
+#      REPS repetitions, median cycles/packet and Mpps per path and parameter set;
+#   3. whole-process: scripts/bench/whole_process.sh, dvrd and DPDK's l3fwd (built outside the
+#      tree from Debian's dpdk-doc sources) alternately on one worker core, same pcap source and
+#      null sink, RUNS runs each, median Mpps and the dvrd/l3fwd ratio.
+# Prints one table at the end. Numbers are benchmark results, not test assertions: the targets
+# and what limits each path are discussed in docs/performance.md.
+#
+# Environment: REPS=5 (in-process repetitions), RUNS=5 SECONDS_PER_RUN=5 (whole-process),
+# FILTER=regex (in-process benchmarks to run), SKIP_WHOLE=1 (in-process only).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+REPO=$(pwd)
+REPS=${REPS:-5}
+BUILD=$REPO/build-bench
+PY=/usr/bin/python3
+
+[ "$(id -u)" -eq 0 ] || { echo "bench.sh: run as root (DPDK, hugepages)" >&2; exit 1; }
+bash scripts/install-deps.sh
+
+echo "==> release build in $BUILD"
+if [ -d "$BUILD" ]; then
+  meson setup --reconfigure "$BUILD" --buildtype=release >/dev/null
+else
+  meson setup "$BUILD" --buildtype=release >/dev/null
+fi
+ninja -C "$BUILD" control/dvrd control/dvrctl/dvrctl tests/bench/pipeline_bench >/dev/null
+
+TMP=$(mktemp -d /tmp/dvrd-bench.XXXXXX)
+trap 'rm -rf "$TMP"' EXIT
+
+echo "==> machine"
+lscpu | grep -E '^(Model name|CPU\(s\)|Thread|Core|Socket|CPU max MHz|Hypervisor)' || true
+
+echo "==> in-process pipeline benchmark ($REPS repetitions, median)"
+args=(--benchmark_repetitions="$REPS" --benchmark_report_aggregates_only=true
+      --benchmark_format=json)
+[ -n "${FILTER:-}" ] && args+=(--benchmark_filter="$FILTER")
+"$BUILD/tests/bench/pipeline_bench" "${args[@]}" >"$TMP/inproc.json" 2>"$TMP/inproc.log" || {
+  tail -20 "$TMP/inproc.log" >&2
+  echo "bench.sh: the in-process benchmark failed" >&2
+  exit 1
+}
+
+whole_status=0
+if [ -z "${SKIP_WHOLE:-}" ]; then
+  echo "==> whole-process benchmark, dvrd vs l3fwd"
+  DVRD_BUILD=$BUILD bash scripts/bench/whole_process.sh | tee "$TMP/whole.txt" || whole_status=$?
+fi
+
+echo
+echo "==> results"
+$PY - "$TMP/inproc.json" <<'PY'
+import json, sys
+data = json.load(open(sys.argv[1]))
+rows = [b for b in data["benchmarks"] if b.get("aggregate_name") == "median"]
+print("In-process (TSC cycles per packet, median of %d repetitions; Mpps per core = TSC Hz / cycles)"
+      % data["benchmarks"][0].get("repetitions", 0) if data["benchmarks"] else "")
+print("| path / parameters | pipeline cycles/pkt | pipeline Mpps | whole iteration cycles/pkt | iteration Mpps |")
+print("|---|---|---|---|---|")
+for b in rows:
+    name = b["run_name"]
+    print("| %s | %.1f | %.2f | %.1f | %.2f |" % (
+        name, b.get("pipe_cyc", 0), b.get("pipe_Mpps", 0), b.get("iter_cyc", 0), b.get("iter_Mpps", 0)))
+PY
+if [ -f "$TMP/whole.txt" ]; then
+  echo
+  echo "Whole process (one worker core, pcap infinite_rx source, null no-rx sink):"
+  grep -E '^\|' "$TMP/whole.txt" || true
+  grep -E '^Per-pair ratio' "$TMP/whole.txt" || true
+fi
+exit "$whole_status"

@@ -1,0 +1,500 @@
+// In-process pipeline benchmark: bursts of 32 prebuilt frames go through the real worker
+// pipeline (Worker::process_burst, no rx I/O) and out of null ports, against a tenant model
+// configured through TenantApi (topology.h). Not a test: run by hand or with `meson test
+// --benchmark`, e.g.
+//   build/tests/bench/pipeline_bench [--benchmark_filter=Routed] [--benchmark_format=json]
+//
+// Counters (TSC cycles per packet, and the rate one core would reach at that cost):
+//   pipe_cyc   the pipeline stages only: the sum of the per-stage cycle counters
+//              (dvrctl stats' STAGE table) over the run, divided by the packets
+//   iter_cyc   the whole iteration: mbuf alloc + frame copy + pipeline + tx to the null
+//              driver (which frees the mbufs), rte_rdtsc around the benchmark loop
+//   prep_cyc   the alloc + copy part of iter_cyc (it is the benchmark's, not dvrd's)
+//   pipe_Mpps, iter_Mpps   tsc_hz / pipe_cyc and tsc_hz / iter_cyc
+//   preempt%   chunks of 64 bursts left out because this thread was preempted during them
+//              (cost above 1.5 x the median chunk): the cores are shared
+//   stage:<name>           cycles per packet spent in each stage (they add up to pipe_cyc);
+//                          in JSON, and in a second table at the end of the console output
+// Frame sizes exclude the FCS: "64-byte" frames are 60 bytes in the mbuf; IMIX is 7:4:1 of
+// 64/594/1518-byte frames (60/590/1514 in the mbuf), the size chosen per flow.
+//
+// Before timing, each benchmark pushes every frame of its flow set once and checks that the
+// path does what it claims (right egress port, no drop, router counters, no leaked mbuf).
+#include <benchmark/benchmark.h>
+#include <rte_cycles.h>
+#include <rte_eal.h>
+#include <rte_mbuf.h>
+#include <rte_mempool.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <map>
+#include <numeric>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "frames.h"
+#include "topology.h"
+
+namespace dvr::bench {
+namespace {
+
+namespace t = dvr::test;
+
+constexpr uint16_t kBurst = 32;
+constexpr const char* kStagePrefix = "stage:";
+
+Topology* g_topo = nullptr;
+rte_mempool* g_pool = nullptr;
+std::vector<std::string> g_stage_names;  // pipeline order, for the console's stage table
+
+const t::Mac6 kGw1 = t::mac("02:0a:00:00:01:01");
+const t::Mac6 kVm1 = t::mac("02:aa:00:00:00:01");
+const t::Mac6 kVm3 = t::mac("02:aa:00:00:00:03");
+
+enum class Path { kL2, kRouted, kArpReply };
+
+// Prebuilt frames, one per flow, at a fixed stride.
+struct FrameSet {
+  size_t stride = 0;
+  std::vector<uint8_t> data;
+  std::vector<uint16_t> len;
+  size_t size() const { return len.size(); }
+  const uint8_t* at(size_t i) const { return data.data() + i * stride; }
+};
+
+// IMIX 7:4:1, interleaved; lengths without the FCS.
+constexpr uint16_t kImix[12] = {60, 590, 60, 60, 590, 60, 1514, 60, 590, 60, 60, 590};
+
+uint16_t frame_len(size_t flow, bool imix) {
+  return imix ? kImix[flow % 12] : 60;
+}
+
+t::Frame udp_frame(const t::Mac6& dst_mac, uint32_t dst_ip, uint16_t sport, uint16_t len) {
+  t::Ipv4Fields f;
+  f.src = t::ip("10.0.1.10");
+  f.dst = dst_ip;
+  f.ttl = 64;
+  return t::ethernet(
+      dst_mac, kVm1, 0x0800,
+      t::ipv4(f, t::udp(sport, 5000, t::bytes(len - 42u, static_cast<uint8_t>(sport)))));
+}
+
+// The routed flows' destinations: distinct addresses in 172.16.0.0/12 (one route), or with
+// `spread` one address inside each of `flows` extra routes spread over r1's table.
+uint32_t routed_destination(size_t flow, size_t flows, bool spread) {
+  const auto scramble = static_cast<uint32_t>(flow * 2654435761u);  // odd: a bijection mod 2^k
+  if (!spread) return 0xac100000u | (scramble & 0x000fffffu);
+  const size_t installed = g_topo->scale().routes - kBaseRoutes;
+  const Ipv4Prefix& p = g_topo->extra_routes(installed)[flow * installed / flows];
+  return p.addr | (scramble & ~p.mask());
+}
+
+FrameSet make_frames(Path path, size_t flows, bool imix, bool spread) {
+  FrameSet fs;
+  fs.stride = imix ? 1536 : 64;
+  fs.data.assign(flows * fs.stride, 0);
+  for (size_t i = 0; i < flows; ++i) {
+    const uint16_t len = frame_len(i, imix);
+    const auto sport = static_cast<uint16_t>(1024 + i % 60000);
+    t::Frame f;
+    switch (path) {
+      case Path::kL2:  // to vm3 on the same network; flows differ in the UDP source port
+        f = udp_frame(kVm3, t::ip("10.0.1.30"), sport, len);
+        break;
+      case Path::kRouted:
+        f = udp_frame(kGw1, routed_destination(i, flows, spread), sport, len);
+        break;
+      case Path::kArpReply:  // who has 10.0.1.1 (the gateway)? padded to the minimum frame
+        f = t::ethernet(t::mac("ff:ff:ff:ff:ff:ff"), kVm1, 0x0806,
+                        t::arp(1, kVm1, t::ip("10.0.1.10"), t::Mac6{}, t::ip("10.0.1.1")));
+        f.resize(60, 0);
+        break;
+    }
+    std::copy(f.begin(), f.end(), fs.data.begin() + static_cast<ptrdiff_t>(i * fs.stride));
+    fs.len.push_back(static_cast<uint16_t>(f.size()));
+  }
+  return fs;
+}
+
+// Fills a burst from the frame set, starting at `cursor` (advanced, wrapping).
+inline bool fill_burst(rte_mbuf** pkts, const FrameSet& fs, size_t& cursor, uint16_t port) {
+  if (rte_pktmbuf_alloc_bulk(g_pool, pkts, kBurst) != 0) return false;
+  for (uint16_t i = 0; i < kBurst; ++i) {
+    rte_mbuf* m = pkts[i];
+    const uint16_t len = fs.len[cursor];
+    std::memcpy(rte_pktmbuf_mtod(m, uint8_t*), fs.at(cursor), len);
+    m->data_len = len;
+    m->pkt_len = len;
+    m->port = port;
+    if (++cursor == fs.size()) cursor = 0;
+  }
+  return true;
+}
+
+struct Snapshot {
+  std::map<std::string, uint64_t> tx, drops;
+  uint64_t routed = 0, arp_replies = 0, punted = 0;
+  std::vector<dp::StageSnapshot> stages;
+};
+
+Snapshot snapshot() {
+  Snapshot s;
+  for (const auto& p : g_topo->dp().port_stats()) {
+    s.tx[p.name] = p.tx_packets;
+    s.drops[p.name] = std::accumulate(p.drops.begin(), p.drops.end(), uint64_t{0});
+  }
+  const dp::WorkerSnapshot w = g_topo->dp().worker_stats()[0];
+  s.routed = g_topo->routed_by_r1();
+  s.arp_replies = w.arp_replies;
+  s.punted = w.punted;
+  s.stages = w.stages;
+  return s;
+}
+
+// Pushes every frame once; returns what is wrong with the path, or an empty string.
+std::string verify(Path path, const FrameSet& fs) {
+  Topology& topo = *g_topo;
+  const Snapshot before = snapshot();
+  size_t cursor = 0;
+  const size_t bursts = (fs.size() + kBurst - 1) / kBurst;
+  rte_mbuf* pkts[kBurst];
+  for (size_t b = 0; b < bursts; ++b) {
+    if (!fill_burst(pkts, fs, cursor, topo.src_port())) return "mbuf pool empty";
+    topo.dp().worker(0).process_burst(topo.src_port(), pkts, kBurst);
+  }
+  const Snapshot after = snapshot();
+  const uint64_t n = bursts * kBurst;
+  const std::string out = path == Path::kL2 ? "sink_l2" : path == Path::kRouted ? "sink_r" : "src";
+  char buf[200];
+  for (const auto& [port, tx] : after.tx) {
+    const uint64_t want = port == out ? n : 0;
+    if (tx - before.tx.at(port) != want) {
+      std::snprintf(buf, sizeof buf, "port %s transmitted %lu packets, expected %lu", port.c_str(),
+                    static_cast<unsigned long>(tx - before.tx.at(port)),
+                    static_cast<unsigned long>(want));
+      return buf;
+    }
+    if (after.drops.at(port) != before.drops.at(port)) {
+      return "packets were dropped on port " + port + " (dvrctl stats shows the reason)";
+    }
+  }
+  if (after.routed - before.routed != (path == Path::kRouted ? n : 0)) {
+    return "router r1's routed counter does not match the path";
+  }
+  if (after.arp_replies - before.arp_replies != (path == Path::kArpReply ? n : 0)) {
+    return "the worker's ARP reply counter does not match the path";
+  }
+  if (after.punted != before.punted) return "packets were punted";
+  if (const unsigned in_use = rte_mempool_in_use_count(g_pool); in_use != 0) {
+    return "mbufs leaked: " + std::to_string(in_use) + " still in use";
+  }
+  return {};
+}
+
+void run_path(benchmark::State& state, Path path, const Scale& scale, size_t flows, bool imix,
+              bool spread) {
+  try {
+    g_topo->ensure(scale);
+  } catch (const std::exception& e) {
+    state.SkipWithError(e.what());
+    return;
+  }
+  if (spread && flows > scale.routes - kBaseRoutes) {
+    state.SkipWithError("spread needs at least one extra route per flow");
+    return;
+  }
+  // Frames are built and the path verified once per benchmark instance (Google Benchmark
+  // calls the function several times to settle on an iteration count).
+  static std::map<std::tuple<Path, size_t, bool, bool, uint32_t, uint32_t>, FrameSet> cache;
+  const auto key = std::tuple(path, flows, imix, spread, scale.routers, scale.routes);
+  auto it = cache.find(key);
+  if (it == cache.end()) {
+    FrameSet built = make_frames(path, flows, imix, spread);
+    if (const std::string err = verify(path, built); !err.empty()) {
+      state.SkipWithError(err.c_str());
+      return;
+    }
+    it = cache.emplace(key, std::move(built)).first;
+  }
+  const FrameSet& fs = it->second;
+
+  dp::Worker& worker = g_topo->dp().worker(0);
+  const uint16_t src = g_topo->src_port();
+  if (g_stage_names.empty()) {
+    for (size_t i = 0; i < worker.pipeline().size(); ++i) {
+      g_stage_names.emplace_back(worker.pipeline().stage_name(i));
+    }
+  }
+  // The run is cut into chunks of kChunk bursts, each measured on its own. The cores are
+  // shared: a chunk during which this thread was preempted costs several times the median and
+  // is left out of every counter (preempt% says how many were).
+  constexpr uint32_t kChunk = 64;
+  struct Chunk {
+    uint64_t iter = 0, prep = 0;
+    std::array<uint64_t, dp::kMaxStages> stage{};
+  };
+  std::vector<Chunk> chunks;
+  const auto stage_cycles = [&] {
+    std::array<uint64_t, dp::kMaxStages> c{};
+    const auto stages = g_topo->dp().worker_stats()[0].stages;
+    for (size_t i = 0; i < stages.size(); ++i) c[i] = stages[i].cycles;
+    return c;
+  };
+  const std::vector<dp::StageSnapshot> stages_before = g_topo->dp().worker_stats()[0].stages;
+  rte_mbuf* pkts[kBurst];
+  size_t cursor = 0;
+  uint32_t in_chunk = 0;
+  Chunk cur;
+  std::array<uint64_t, dp::kMaxStages> s0 = stage_cycles();
+  uint64_t t0 = rte_rdtsc();
+  for (auto _ : state) {
+    const uint64_t a = rte_rdtsc();
+    if (!fill_burst(pkts, fs, cursor, src)) {
+      state.SkipWithError("mbuf pool empty");
+      break;
+    }
+    cur.prep += rte_rdtsc() - a;
+    worker.process_burst(src, pkts, kBurst);
+    if (++in_chunk == kChunk) {
+      cur.iter = rte_rdtsc() - t0;
+      const std::array<uint64_t, dp::kMaxStages> s1 = stage_cycles();
+      for (size_t i = 0; i < s1.size(); ++i) cur.stage[i] = s1[i] - s0[i];
+      chunks.push_back(cur);
+      cur = Chunk{};
+      in_chunk = 0;
+      s0 = s1;
+      t0 = rte_rdtsc();
+    }
+  }
+  if (state.error_occurred()) return;
+  if (chunks.empty()) {  // a short estimation run: the partial chunk is all there is
+    cur.iter = rte_rdtsc() - t0;
+    const std::array<uint64_t, dp::kMaxStages> s1 = stage_cycles();
+    for (size_t i = 0; i < s1.size(); ++i) cur.stage[i] = s1[i] - s0[i];
+    chunks.push_back(cur);
+  }
+  const std::vector<dp::StageSnapshot> stages_after = g_topo->dp().worker_stats()[0].stages;
+
+  std::vector<uint64_t> costs;
+  for (const Chunk& c : chunks) costs.push_back(c.iter);
+  std::nth_element(costs.begin(), costs.begin() + static_cast<ptrdiff_t>(costs.size() / 2),
+                   costs.end());
+  const uint64_t limit = costs[costs.size() / 2] * 3 / 2;
+  Chunk kept;
+  size_t n_kept = 0;
+  for (const Chunk& c : chunks) {
+    if (c.iter > limit) continue;
+    ++n_kept;
+    kept.iter += c.iter;
+    kept.prep += c.prep;
+    for (size_t i = 0; i < c.stage.size(); ++i) kept.stage[i] += c.stage[i];
+  }
+  const uint64_t measured = chunks.size() == 1 ? static_cast<uint64_t>(state.iterations()) * kBurst
+                                               : uint64_t{n_kept} * kChunk * kBurst;
+
+  const double hz = static_cast<double>(rte_get_tsc_hz());
+  const auto per_pkt = [&](uint64_t cycles) {
+    return static_cast<double>(cycles) / static_cast<double>(measured);
+  };
+  uint64_t pipe = 0;
+  for (size_t i = 0; i < stages_after.size(); ++i) {
+    pipe += kept.stage[i];
+    if (stages_after[i].packets != stages_before[i].packets) {
+      state.counters[kStagePrefix + stages_after[i].name] = per_pkt(kept.stage[i]);
+    }
+  }
+  state.counters["pipe_cyc"] = per_pkt(pipe);
+  state.counters["iter_cyc"] = per_pkt(kept.iter);
+  state.counters["prep_cyc"] = per_pkt(kept.prep);
+  state.counters["pipe_Mpps"] = hz / per_pkt(pipe) / 1e6;
+  state.counters["iter_Mpps"] = hz / per_pkt(kept.iter) / 1e6;
+  state.counters["preempt%"] =
+      100.0 * static_cast<double>(chunks.size() - n_kept) / static_cast<double>(chunks.size());
+
+  const auto packets = static_cast<uint64_t>(state.iterations()) * kBurst;
+  // Bytes of the frames sent: whole passes over the set, then the start of one more.
+  uint64_t set_bytes = 0;
+  for (const uint16_t l : fs.len) set_bytes += l;
+  uint64_t bytes = packets / fs.size() * set_bytes;
+  for (size_t i = 0; i < packets % fs.size(); ++i) bytes += fs.len[i];
+  state.SetItemsProcessed(static_cast<int64_t>(packets));
+  state.SetBytesProcessed(static_cast<int64_t>(bytes));
+}
+
+// Args: flows, imix.
+void L2(benchmark::State& state) {
+  run_path(state, Path::kL2, Scale{1, 10}, static_cast<size_t>(state.range(0)), state.range(1) != 0,
+           false);
+}
+
+void ArpReply(benchmark::State& state) {
+  run_path(state, Path::kArpReply, Scale{1, 10}, 1, false, false);
+}
+
+// Args: flows, routes (in r1's table), routers, imix, spread (destinations one per extra
+// route instead of inside 172.16.0.0/12).
+void Routed(benchmark::State& state) {
+  const Scale scale{static_cast<uint32_t>(state.range(2)), static_cast<uint32_t>(state.range(1))};
+  run_path(state, Path::kRouted, scale, static_cast<size_t>(state.range(0)), state.range(3) != 0,
+           state.range(4) != 0);
+}
+
+// Benchmarks run in registration order, which is chosen so that the tenant model only grows:
+// everything at 1 router and 10 routes, then 1,000 routers, then (after one rebuild) r1's
+// table at 100k and 1M routes. A filtered run builds just what it needs.
+BENCHMARK(L2)->ArgNames({"flows", "imix"})->ArgsProduct({{1, 1000}, {0}})->Args({1000, 1});
+BENCHMARK(ArpReply);
+BENCHMARK(Routed)
+    ->ArgNames({"flows", "routes", "routers", "imix", "spread"})
+    ->ArgsProduct({{1, 1000, 100000}, {10}, {1}, {0}, {0}})
+    ->Args({1000, 10, 1, 1, 0})
+    ->Args({1000, 10, 1000, 0, 0})
+    ->ArgsProduct({{1000}, {100000}, {1}, {0}, {0, 1}})
+    ->ArgsProduct({{1000}, {1000000}, {1}, {0}, {0, 1}})
+    ->Args({100000, 1000000, 1, 0, 1});
+
+// The console table without the per-stage counters, which get a table of their own at the end.
+class Reporter : public benchmark::ConsoleReporter {
+ public:
+  using ConsoleReporter::ConsoleReporter;
+
+  void ReportRuns(const std::vector<Run>& runs) override {
+    std::vector<Run> shown = runs;
+    for (Run& r : shown) {
+      std::map<std::string, double> stages;
+      for (auto it = r.counters.begin(); it != r.counters.end();) {
+        if (it->first.starts_with(kStagePrefix)) {
+          stages[it->first.substr(std::strlen(kStagePrefix))] = it->second.value;
+          it = r.counters.erase(it);
+        } else {
+          ++it;
+        }
+      }
+      if (!r.error_occurred && !stages.empty()) rows_.emplace_back(r.benchmark_name(), stages);
+    }
+    ConsoleReporter::ReportRuns(shown);
+  }
+
+  void Finalize() override {
+    if (rows_.empty()) return;
+    std::ostream& out = GetOutputStream();
+    size_t name_w = 9;
+    for (const auto& [name, stages] : rows_) name_w = std::max(name_w, name.size());
+    out << "\nTSC cycles per packet in each stage (stage cycles / packets entering the pipeline;"
+           " '-': no packet reached the stage)\n";
+    std::string line = std::string("Benchmark") + std::string(name_w - 9, ' ');
+    std::vector<size_t> widths;
+    for (const std::string& s : g_stage_names) {
+      widths.push_back(std::max<size_t>(s.size(), 6));
+      line += "  " + std::string(widths.back() - s.size(), ' ') + s;
+    }
+    line += "     sum";
+    out << line << "\n" << std::string(line.size(), '-') << "\n";
+    for (const auto& [name, stages] : rows_) {
+      out << name << std::string(name_w - name.size(), ' ');
+      double sum = 0;
+      char cell[32];
+      for (size_t i = 0; i < g_stage_names.size(); ++i) {
+        auto it = stages.find(g_stage_names[i]);
+        if (it == stages.end()) {
+          std::snprintf(cell, sizeof cell, "  %*s", static_cast<int>(widths[i]), "-");
+        } else {
+          sum += it->second;
+          std::snprintf(cell, sizeof cell, "  %*.1f", static_cast<int>(widths[i]), it->second);
+        }
+        out << cell;
+      }
+      std::snprintf(cell, sizeof cell, "  %6.1f", sum);
+      out << cell << "\n";
+    }
+  }
+
+ private:
+  std::vector<std::pair<std::string, std::map<std::string, double>>> rows_;
+};
+
+// The value of --name=value among the arguments, or `fallback`.
+std::string flag(const std::vector<char*>& args, const std::string& name,
+                 const std::string& fallback) {
+  std::string v = fallback;
+  for (const char* a : args) {
+    const std::string s = a;
+    if (s.starts_with("--" + name + "=")) v = s.substr(name.size() + 3);
+  }
+  return v;
+}
+
+}  // namespace
+}  // namespace dvr::bench
+
+int main(int argc, char** argv) {
+  using namespace dvr::bench;
+  // Defaults that keep the full run short; the command line overrides them (the last wins).
+  std::vector<char*> args = {argv[0]};
+  std::string min_time = "--benchmark_min_time=0.2";
+  args.push_back(min_time.data());
+  for (int i = 1; i < argc; ++i) args.push_back(argv[i]);
+  // Read before Initialize(), which takes its flags out of the list.
+  const std::string format = flag(args, "benchmark_format", "console");
+  const std::string color = flag(args, "benchmark_color", "auto");
+  const bool tabular = flag(args, "benchmark_counters_tabular", "true") != "false";
+  int bargc = static_cast<int>(args.size());
+  benchmark::Initialize(&bargc, args.data());
+  args.resize(static_cast<size_t>(bargc));
+  if (benchmark::ReportUnrecognizedArguments(bargc, args.data())) return 1;
+
+  const std::string prefix = "--file-prefix=dvr_bench_" + std::to_string(::getpid());
+  std::vector<std::string> eal = {"pipeline_bench",
+                                  "--no-huge",
+                                  "-m",
+                                  "1024",
+                                  "--no-pci",
+                                  "--lcores",
+                                  "0@0,1@0",
+                                  prefix,
+                                  "--no-telemetry",
+                                  "--log-level=lib.*:error",
+                                  "--log-level=pmd.*:error"};
+  std::vector<char*> eal_argv;
+  for (auto& a : eal) eal_argv.push_back(a.data());
+  if (rte_eal_init(static_cast<int>(eal_argv.size()), eal_argv.data()) < 0) {
+    std::fprintf(stderr, "pipeline_bench: EAL init failed (run as root)\n");
+    return 1;
+  }
+  g_pool = rte_pktmbuf_pool_create("dvr_bench_mbufs", 4095, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
+                                   static_cast<int>(rte_socket_id()));
+  if (g_pool == nullptr) {
+    std::fprintf(stderr, "pipeline_bench: cannot create the mbuf pool\n");
+    rte_eal_cleanup();
+    return 1;
+  }
+  g_topo = new Topology();
+
+  // Our console reporter for the console format; the library's own for json/csv.
+  std::unique_ptr<Reporter> console;
+  if (format == "console") {
+    const bool use_color = color == "auto" ? ::isatty(STDOUT_FILENO) != 0
+                                           : (color == "true" || color == "yes" || color == "1");
+    int opts = benchmark::ConsoleReporter::OO_None;
+    if (use_color) opts |= benchmark::ConsoleReporter::OO_Color;
+    if (tabular) opts |= benchmark::ConsoleReporter::OO_Tabular;
+    console =
+        std::make_unique<Reporter>(static_cast<benchmark::ConsoleReporter::OutputOptions>(opts));
+  }
+  benchmark::RunSpecifiedBenchmarks(console.get());
+  benchmark::Shutdown();
+
+  delete g_topo;
+  rte_mempool_free(g_pool);
+  const std::string runtime_dir = rte_eal_get_runtime_dir();  // ours: the prefix has our pid
+  rte_eal_cleanup();
+  std::error_code ignored;
+  std::filesystem::remove_all(runtime_dir, ignored);
+  return 0;
+}
