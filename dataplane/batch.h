@@ -27,14 +27,17 @@ inline constexpr uint16_t kNoNetwork = UINT16_MAX;
 struct Batch {
   uint16_t rx_port = 0;
   uint16_t count = 0;
+  uint16_t arp_frames = 0;  // set by eth-input: ARP-only stages skip bursts without any
   rte_mbuf* pkts[kBurstSize];
   PacketMeta meta[kBurstSize];
 
   // Keeps packet i for the next stage; stages call it for survivors in order, so compaction is
   // stable and in place.
   void keep(uint16_t& out, uint16_t i) {
-    pkts[out] = pkts[i];
-    meta[out] = meta[i];
+    if (out != i) {  // nothing dropped yet: nothing to move
+      pkts[out] = pkts[i];
+      meta[out] = meta[i];
+    }
     ++out;
   }
 };

@@ -18,6 +18,14 @@ int worker_main(void* arg) {
   return static_cast<Worker*>(arg)->run();
 }
 
+// Stage cycles are sampled (one burst in kStageTimingPeriod); scale them to every packet.
+uint64_t estimated_stage_cycles(const StageCounters& s) {
+  const uint64_t timed = s.timed_packets.get();
+  if (timed == 0) return 0;
+  return static_cast<uint64_t>(static_cast<double>(s.cycles.get()) *
+                               static_cast<double>(s.packets.get()) / static_cast<double>(timed));
+}
+
 }  // namespace
 
 unsigned eal_worker_lcore_count() {
@@ -209,8 +217,8 @@ std::vector<WorkerSnapshot> Dataplane::worker_stats() const {
     s.rx_queues = i < cfg.rx_by_worker.size() ? cfg.rx_by_worker[i].size() : 0;
     s.config_generation = c.config_generation.load(std::memory_order_relaxed);
     for (size_t st = 0; st < w.pipeline().size(); ++st) {
-      s.stages.push_back(
-          {w.pipeline().stage_name(st), c.stages[st].packets.get(), c.stages[st].cycles.get()});
+      s.stages.push_back({w.pipeline().stage_name(st), c.stages[st].packets.get(),
+                          estimated_stage_cycles(c.stages[st])});
     }
     out.push_back(std::move(s));
   }

@@ -6,6 +6,8 @@
 #include <rte_ip.h>
 #include <rte_mbuf.h>
 
+#include <cstring>
+
 #include "batch.h"
 
 namespace dvr::dp {
@@ -25,6 +27,19 @@ inline void decrement_ttl(rte_ipv4_hdr* ip) {
   uint32_t sum = uint32_t{rte_be_to_cpu_16(ip->hdr_checksum)} + 0x0100;
   sum = (sum & 0xffff) + (sum >> 16);
   ip->hdr_checksum = rte_cpu_to_be_16(static_cast<uint16_t>(sum));
+}
+
+// True if an option-less IPv4 header's checksum is right: its five 32-bit words sum, in one's
+// complement, to 0xffff. Cheaper than the generic rte_raw_cksum loop for the fixed 20 bytes.
+inline bool ipv4_header_checksum_ok(const rte_ipv4_hdr* ip) {
+  uint32_t w[5];
+  std::memcpy(w, ip, sizeof(w));
+  uint64_t sum = uint64_t{w[0]} + w[1] + w[2] + w[3] + w[4];
+  sum = (sum & 0xffffffff) + (sum >> 32);
+  sum = (sum & 0xffffffff) + (sum >> 32);
+  sum = (sum & 0xffff) + (sum >> 16);
+  sum = (sum & 0xffff) + (sum >> 16);
+  return sum == 0xffff;
 }
 
 inline bool mac_equal(const rte_ether_addr& a, const uint8_t* b) {

@@ -38,11 +38,19 @@ void Pipeline::add(std::unique_ptr<Stage> stage) {
 
 void Pipeline::run(Batch& batch, WorkerContext& ctx) {
   StageCounters* counters = ctx.counters().stages;
-  for (size_t i = 0; i < stages_.size() && batch.count > 0; ++i) {
-    const uint64_t start = rte_rdtsc();
-    counters[i].packets.add(batch.count);
-    stages_[i]->process(batch, ctx);
-    counters[i].cycles.add(rte_rdtsc() - start);
+  if (++bursts_ % kStageTimingPeriod != 0) {
+    for (size_t i = 0; i < stages_.size() && batch.count > 0; ++i) {
+      counters[i].packets.add(batch.count);
+      stages_[i]->process(batch, ctx);
+    }
+  } else {
+    for (size_t i = 0; i < stages_.size() && batch.count > 0; ++i) {
+      const uint64_t start = rte_rdtsc();
+      counters[i].packets.add(batch.count);
+      counters[i].timed_packets.add(batch.count);
+      stages_[i]->process(batch, ctx);
+      counters[i].cycles.add(rte_rdtsc() - start);
+    }
   }
   for (uint16_t i = 0; i < batch.count; ++i) {
     ctx.drop(batch.pkts[i], batch.rx_port, DropReason::kNoForwardingPath);

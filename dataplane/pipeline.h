@@ -24,6 +24,7 @@ class Pipeline {
 
  private:
   std::vector<std::unique_ptr<Stage>> stages_;
+  uint32_t bursts_ = 0;
 };
 
 }  // namespace dvr::dp

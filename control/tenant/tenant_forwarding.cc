@@ -132,6 +132,35 @@ std::optional<ModelError> TenantForwarding::apply(const TenantModel& model,
   for (const auto& [id, p] : model.vm_ports()) {
     for (const auto& ip : p.fixed_ips()) owner[{p.network_id(), *parse_ipv4(ip)}] = &p;
   }
+  // Every VM address on a router's subnets becomes a /32 whose next hop already carries the
+  // VM's MAC and port (Neutron DVR's "ARP table" entries as host routes): the route lookup then
+  // resolves the neighbor too, and a hit on the connected /24 itself means "no such host".
+  for (const auto& [iid, ri] : model.interfaces()) {
+    const v1::Subnet& s = model.subnets().at(ri.subnet_id());
+    const Ipv4Prefix subnet = subnet_prefix(s.id());
+    for (const auto& [pid, p] : model.vm_ports()) {
+      if (p.network_id() != s.network_id()) continue;
+      for (const auto& ip_text : p.fixed_ips()) {
+        const uint32_t ip = *parse_ipv4(ip_text);
+        if (!subnet.contains(ip)) continue;
+        const std::string key = "H|" + ri.router_id() + "|" + s.network_id() + "|" + ip_text;
+        NextHopInfo h;
+        h.hop.kind = dp::NextHopKind::kGateway;
+        h.hop.router = static_cast<uint16_t>(*routers_.find(ri.router_id()));
+        h.hop.network = static_cast<uint16_t>(*networks_.find(s.network_id()));
+        h.hop.src_mac = to_ether(ri.gateway_mac());
+        h.hop.resolved = true;
+        h.hop.dst_mac = to_ether(p.mac());
+        auto port = ports.find(p.dataplane_port());
+        h.hop.port = port == ports.end() ? dp::kNoPort : port->second;
+        h.origin = "neighbor";
+        h.nexthop = ip_text;
+        h.egress_subnet = s.id();
+        wanted[key] = h;
+        route_keys[ri.router_id()].push_back({{ip, 32}, key});
+      }
+    }
+  }
   for (const auto& [id, sr] : model.static_routes()) {
     const uint32_t gw = *parse_ipv4(sr.nexthop());
     const std::string key = "G|" + sr.router_id() + "|" + sr.nexthop();
@@ -174,8 +203,8 @@ std::optional<ModelError> TenantForwarding::apply(const TenantModel& model,
   for (auto& [router, list] : route_keys) {
     RouteList& out = routes[router];
     std::set<std::pair<uint32_t, uint8_t>> seen;
-    // Connected and local routes were pushed first for each interface; the first route for a
-    // prefix wins, so a static route never overrides a connected one.
+    // The first route for a prefix wins, and static routes ('G' keys) sort last: a static
+    // route never overrides a connected, local or neighbor route.
     std::stable_sort(list.begin(), list.end(), [](const auto& a, const auto& b) {
       return a.second[0] != 'G' && b.second[0] == 'G';
     });

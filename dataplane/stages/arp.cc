@@ -26,6 +26,7 @@ const rte_ether_addr* owner_of(const L3State& l3, uint16_t network, uint32_t ip)
 }  // namespace
 
 void ArpStage::process(Batch& batch, WorkerContext& ctx) {
+  if (batch.arp_frames == 0) return;
   const L3State* l3 = ctx.l3();
   uint16_t out = 0;
   for (uint16_t i = 0; i < batch.count; ++i) {

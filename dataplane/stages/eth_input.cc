@@ -9,6 +9,7 @@ namespace dvr::dp {
 
 void EthInputStage::process(Batch& batch, WorkerContext& ctx) {
   uint16_t out = 0;
+  uint16_t arp = 0;
   for (uint16_t i = 0; i < batch.count; ++i) {
     if (i + 1 < batch.count) rte_prefetch0(rte_pktmbuf_mtod(batch.pkts[i + 1], void*));
     rte_mbuf* m = batch.pkts[i];
@@ -28,13 +29,16 @@ void EthInputStage::process(Batch& batch, WorkerContext& ctx) {
       type = rte_be_to_cpu_16(vlan->eth_proto);
       l3 += sizeof(rte_vlan_hdr);
     }
-    batch.meta[i] = PacketMeta{};
-    batch.meta[i].ethertype = type;
-    batch.meta[i].l3_offset = l3;
-    batch.meta[i].network = kNoNetwork;
+    // Only what later stages read before they write it; the rest is set where it is learned.
+    PacketMeta& meta = batch.meta[i];
+    meta.ethertype = type;
+    meta.l3_offset = l3;
+    meta.network = kNoNetwork;
+    arp += type == RTE_ETHER_TYPE_ARP;
     batch.keep(out, i);
   }
   batch.count = out;
+  batch.arp_frames = arp;
 }
 
 }  // namespace dvr::dp

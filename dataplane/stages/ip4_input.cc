@@ -20,7 +20,7 @@ DropReason check(rte_mbuf* m, const PacketMeta& meta, const L3State& l3) {
   if (version != 4 || ihl < 5) return DropReason::kIpHeaderMalformed;
   if (ihl > 5) return DropReason::kIpOptions;
   // A correct header sums to 0xffff including its checksum field.
-  if (rte_raw_cksum(ip, sizeof(rte_ipv4_hdr)) != 0xffff) return DropReason::kIpBadChecksum;
+  if (!ipv4_header_checksum_ok(ip)) return DropReason::kIpBadChecksum;
   const uint16_t total = rte_be_to_cpu_16(ip->total_length);
   if (total < sizeof(rte_ipv4_hdr) || total > rte_pktmbuf_pkt_len(m) - meta.l3_offset) {
     return DropReason::kIpBadLength;

@@ -4,7 +4,6 @@
 
 #include <cstring>
 
-#include "../hash_batch.h"
 #include "../icmp.h"
 #include "../packet.h"
 #include "../route_table/route_table.h"
@@ -18,21 +17,9 @@ void set_destination(PacketMeta& meta, const rte_ether_addr& mac, uint16_t port)
   meta.out_port = port;
 }
 
-}  // namespace
-
-void Ip4LookupStage::process(Batch& batch, WorkerContext& ctx) {
-  const L3State* l3 = ctx.l3();
-  if (l3 == nullptr) return;
-  const uint16_t rx = batch.rx_port;
-
-  // 1. Route lookup, batched per router. A VM port's burst nearly always has one router.
-  uint32_t dst[kBurstSize];
-  uint32_t hops[kBurstSize];
-  bool routed[kBurstSize];
-  for (uint16_t i = 0; i < batch.count; ++i) {
-    routed[i] = batch.meta[i].network != kNoNetwork;
-    if (routed[i]) dst[i] = rte_be_to_cpu_32(ipv4_of(batch.pkts[i], batch.meta[i])->dst_addr);
-  }
+// The general case: packets of several routers (or some not routed) in one burst.
+void lookup_per_router(const Batch& batch, const L3State& l3, const bool* routed,
+                       const uint32_t* dst, uint32_t* hops) {
   bool done[kBurstSize] = {};
   for (uint16_t first = 0; first < batch.count; ++first) {
     if (!routed[first] || done[first]) continue;
@@ -48,12 +35,45 @@ void Ip4LookupStage::process(Batch& batch, WorkerContext& ctx) {
         done[i] = true;
       }
     }
-    l3->routers[router].table->lookup_bulk(ips, res, n);
+    l3.routers[router].table->lookup_bulk(ips, res, n);
     for (uint16_t j = 0; j < n; ++j) hops[idx[j]] = res[j];
   }
+}
 
-  // 2. Resolve next hops; connected destinations are collected for one bulk neighbor lookup.
-  HashBatch neighbors;
+}  // namespace
+
+void Ip4LookupStage::process(Batch& batch, WorkerContext& ctx) {
+  const L3State* l3 = ctx.l3();
+  if (l3 == nullptr) return;
+  const uint16_t rx = batch.rx_port;
+
+  // 1. Route lookup, batched per router. A VM port's burst nearly always has one router: then
+  //    the whole burst is one bulk lookup; otherwise one per router present.
+  uint32_t dst[kBurstSize];
+  uint32_t hops[kBurstSize];
+  bool routed[kBurstSize];
+  bool one_router = true;
+  uint16_t router0 = kNoIndex;
+  for (uint16_t i = 0; i < batch.count; ++i) {
+    routed[i] = batch.meta[i].network != kNoNetwork;
+    dst[i] = 0;
+    if (!routed[i]) {
+      one_router = false;
+      continue;
+    }
+    dst[i] = rte_be_to_cpu_32(ipv4_of(batch.pkts[i], batch.meta[i])->dst_addr);
+    if (router0 == kNoIndex) router0 = batch.meta[i].router;
+    one_router &= batch.meta[i].router == router0;
+  }
+  if (router0 == kNoIndex) return;  // nothing to route
+  if (one_router) {
+    l3->routers[router0].table->lookup_bulk(dst, hops, batch.count);
+  } else {
+    lookup_per_router(batch, *l3, routed, dst, hops);
+  }
+
+  // 2. Resolve next hops. Every known VM address has its own /32 with the neighbor's MAC and
+  //    port already in the next hop, so no hash lookup is needed here.
   bool keep[kBurstSize];
   for (uint16_t i = 0; i < batch.count; ++i) {
     keep[i] = !routed[i];
@@ -79,33 +99,15 @@ void Ip4LookupStage::process(Batch& batch, WorkerContext& ctx) {
       drop_with_icmp_error(m, meta, rx, ctx, DropReason::kTtlExceeded, kIcmpTimeExceeded, 0);
       continue;
     }
-    if (nh.kind == NextHopKind::kGateway) {
-      if (!nh.resolved) {
-        drop_with_icmp_error(m, meta, rx, ctx, DropReason::kHostUnreachable, kIcmpDestUnreachable,
-                             kIcmpCodeHostUnreachable);
-      } else if (nh.port == kNoPort) {
-        ctx.drop_routed(m, rx, meta.router, DropReason::kRemoteDestination);
-      } else {
-        set_destination(meta, nh.dst_mac, nh.port);
-        keep[i] = true;
-      }
-      continue;
-    }
-    neighbors.add(neighbor_key(nh.network, dst[i]), i);
-  }
-
-  neighbors.lookup(l3->neighbors);
-  for (uint16_t j = 0; j < neighbors.size(); ++j) {
-    const uint16_t i = neighbors.packet(j);
-    PacketMeta& meta = batch.meta[i];
-    const Neighbor* nb = neighbors.value<Neighbor>(j);
-    if (nb == nullptr) {
-      drop_with_icmp_error(batch.pkts[i], meta, rx, ctx, DropReason::kHostUnreachable,
-                           kIcmpDestUnreachable, kIcmpCodeHostUnreachable);
-    } else if (nb->port == kNoPort) {
-      ctx.drop_routed(batch.pkts[i], rx, meta.router, DropReason::kRemoteDestination);
+    // A connected route's own hit (no /32 for the address) and an unresolved static-route
+    // gateway both mean nobody has the address.
+    if (nh.kind != NextHopKind::kGateway || !nh.resolved) {
+      drop_with_icmp_error(m, meta, rx, ctx, DropReason::kHostUnreachable, kIcmpDestUnreachable,
+                           kIcmpCodeHostUnreachable);
+    } else if (nh.port == kNoPort) {
+      ctx.drop_routed(m, rx, meta.router, DropReason::kRemoteDestination);
     } else {
-      set_destination(meta, nb->mac, nb->port);
+      set_destination(meta, nh.dst_mac, nh.port);
       keep[i] = true;
     }
   }

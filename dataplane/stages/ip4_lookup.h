@@ -1,6 +1,6 @@
 // Route lookup in each router's own table (one bulk lookup per router present in the burst),
-// then next-hop resolution: the router's own addresses (echo replies), TTL expiry, connected
-// destinations through the neighbor table (one bulk hash lookup), static-route gateways.
+// then next-hop handling: the router's own addresses (echo replies), TTL expiry, and resolved
+// neighbors (every known VM address is a /32 whose next hop carries its MAC and port).
 #pragma once
 
 #include "../stage.h"

@@ -5,6 +5,7 @@
 namespace dvr::dp {
 
 void PuntClassifyStage::process(Batch& batch, WorkerContext& ctx) {
+  if (batch.arp_frames == 0) return;
   uint16_t out = 0;
   for (uint16_t i = 0; i < batch.count; ++i) {
     if (batch.meta[i].ethertype == RTE_ETHER_TYPE_ARP) {

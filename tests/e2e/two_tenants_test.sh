@@ -271,7 +271,7 @@ for r in ra rb; do
   ctl --json route show "$r" >"$E2E_TMP/routes-$r.json" || fail "dvrctl --json route show $r failed"
   expect_eq "route show $r" \
     "$(jq_file "$E2E_TMP/routes-$r.json" '" ".join(sorted("%s:%s:%s" % (x["prefix"], x["origin"], x.get("egress_subnet_id") or "-") for x in d["routes"]))')" \
-    "10.0.1.0/24:connected:s${t}1 10.0.1.1/32:local:- 10.0.2.0/24:connected:s${t}2 10.0.2.1/32:local:-"
+    "10.0.1.0/24:connected:s${t}1 10.0.1.1/32:local:- 10.0.1.10/32:neighbor:s${t}1 10.0.2.0/24:connected:s${t}2 10.0.2.1/32:local:- 10.0.2.20/32:neighbor:s${t}2"
 done
 ctl route show ra | sed 's/^/    /'
 ctl --json neighbor show >"$E2E_TMP/neigh.json" || fail "dvrctl --json neighbor show failed"
