@@ -37,6 +37,12 @@ expect_eq "sink no-rx arg" "$(jq_file "$E2E_TMP/list.json" 'port_info(d,"sink")[
 expect_eq "tap1 driver" "$(jq_file "$E2E_TMP/list.json" 'port_info(d,"tap1")["driver"]')" net_tap
 expect_eq "tap1 iface arg" "$(jq_file "$E2E_TMP/list.json" 'port_info(d,"tap1")["spec"]["args"].get("iface")')" "$TAP"
 
+check "the issue's own spelling: DVRD_SOCKET instead of --socket, --json after the command"
+DVRD_SOCKET="$DVRD_SOCK" "$DVRCTL" port list --json >"$E2E_TMP/list2.json" ||
+  fail "DVRD_SOCKET=... dvrctl port list --json failed"
+expect_eq "port names (DVRD_SOCKET, --json last)" "$(jq_file "$E2E_TMP/list2.json" 'ports_list(d)')" \
+  "sink tap1"
+
 check "adding a port name twice fails and changes nothing"
 if ctl port add sink null no-rx=1 >"$E2E_TMP/dup.out" 2>&1; then
   fail "adding 'sink' a second time succeeded"
