@@ -7,6 +7,7 @@
 
 #include "stages/arp.h"
 #include "stages/eth_input.h"
+#include "stages/ip4_fast.h"
 #include "stages/ip4_input.h"
 #include "stages/ip4_lookup.h"
 #include "stages/ip4_rewrite.h"
@@ -21,6 +22,7 @@ Pipeline Pipeline::standard() {
   Pipeline p;
   p.add(std::make_unique<EthInputStage>());
   p.add(std::make_unique<XconnectStage>());
+  p.add(std::make_unique<Ip4FastStage>());
   p.add(std::make_unique<PortInputStage>());
   p.add(std::make_unique<ArpStage>());
   p.add(std::make_unique<L2SwitchStage>());

@@ -3,6 +3,7 @@
 #include <rte_arp.h>
 
 #include "../packet.h"
+#include "../port_security.h"
 
 namespace dvr::dp {
 
@@ -24,29 +25,6 @@ bool claimed_source_ip(rte_mbuf* m, const PacketMeta& meta, uint32_t& ip) {
   return false;  // truncated headers are judged by the arp and ip4-input stages
 }
 
-bool ip_allowed(const PortBinding& b, const rte_ether_addr& src_mac, uint32_t ip) {
-  if (rte_is_same_ether_addr(&src_mac, &b.mac)) {
-    for (uint8_t i = 0; i < b.ip_count; ++i) {
-      if (b.ips[i] == ip) return true;
-    }
-  }
-  for (uint8_t i = 0; i < b.pair_count; ++i) {
-    const AllowedPair& p = b.pairs[i];
-    const bool mac_ok = p.any_mac ? rte_is_same_ether_addr(&src_mac, &b.mac)
-                                  : rte_is_same_ether_addr(&src_mac, &p.mac);
-    if (mac_ok && (ip & p.mask) == p.addr) return true;
-  }
-  return false;
-}
-
-bool mac_allowed(const PortBinding& b, const rte_ether_addr& src_mac) {
-  if (rte_is_same_ether_addr(&src_mac, &b.mac)) return true;
-  for (uint8_t i = 0; i < b.pair_count; ++i) {
-    if (!b.pairs[i].any_mac && rte_is_same_ether_addr(&src_mac, &b.pairs[i].mac)) return true;
-  }
-  return false;
-}
-
 }  // namespace
 
 void PortInputStage::process(Batch& batch, WorkerContext& ctx) {
@@ -62,12 +40,12 @@ void PortInputStage::process(Batch& batch, WorkerContext& ctx) {
     meta.network = binding.network;
     if (binding.port_security) {
       const rte_ether_addr& src = eth_of(m)->src_addr;
-      if (!mac_allowed(binding, src)) {
+      if (!source_mac_allowed(binding, src)) {
         ctx.drop(m, batch.rx_port, DropReason::kSpoofedSourceMac);
         continue;
       }
       uint32_t ip = 0;
-      if (claimed_source_ip(m, meta, ip) && !ip_allowed(binding, src, ip)) {
+      if (claimed_source_ip(m, meta, ip) && !source_ip_allowed(binding, src, ip)) {
         ctx.drop(m, batch.rx_port, DropReason::kSpoofedSourceIp);
         continue;
       }
