@@ -36,6 +36,14 @@ struct NetworkState {
   std::array<Gateway, kMaxGatewaysPerNetwork> gateways{};
   uint32_t vni = 0;
   uint16_t mtu = 1500;
+
+  // The gateway a frame to `mac` is for, or -1 (a network has a handful of gateways at most).
+  int gateway_index(const rte_ether_addr& mac) const {
+    for (uint8_t g = 0; g < gateway_count; ++g) {
+      if (rte_is_same_ether_addr(&mac, &gateways[g].mac)) return g;
+    }
+    return -1;
+  }
 };
 
 struct AllowedPair {

@@ -9,18 +9,6 @@
 
 namespace dvr::dp {
 
-namespace {
-
-// The gateway of `net` the frame is addressed to, or -1.
-int gateway_index(const NetworkState& net, const rte_ether_addr& dst) {
-  for (uint8_t g = 0; g < net.gateway_count; ++g) {
-    if (rte_is_same_ether_addr(&dst, &net.gateways[g].mac)) return g;
-  }
-  return -1;
-}
-
-}  // namespace
-
 void Ip4FastStage::process(Batch& batch, WorkerContext& ctx) {
   const L3State* l3 = ctx.l3();
   if (l3 == nullptr) return;
@@ -43,7 +31,7 @@ void Ip4FastStage::process(Batch& batch, WorkerContext& ctx) {
       continue;
     }
     const rte_ether_hdr* eth = eth_of(m);
-    const int g = gateway_index(net, eth->dst_addr);
+    const int g = net.gateway_index(eth->dst_addr);
     if (g < 0) continue;
     const uint16_t r = net.gateways[g].router;
     if (router != kNoIndex && r != router) continue;

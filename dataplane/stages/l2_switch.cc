@@ -23,16 +23,9 @@ void L2SwitchStage::process(Batch& batch, WorkerContext& ctx) {
     rte_mbuf* m = batch.pkts[i];
     const rte_ether_addr& dst = eth_of(m)->dst_addr;
     const NetworkState& net = l3->networks[meta.network];
-    bool to_gateway = false;
-    for (uint8_t g = 0; g < net.gateway_count; ++g) {
-      if (rte_is_same_ether_addr(&dst, &net.gateways[g].mac)) {
-        meta.gateway = g;
-        meta.router = net.gateways[g].router;
-        to_gateway = true;
-        break;
-      }
-    }
-    if (to_gateway) {
+    if (const int g = net.gateway_index(dst); g >= 0) {
+      meta.gateway = static_cast<uint8_t>(g);
+      meta.router = net.gateways[g].router;
       keep[i] = true;
     } else if (rte_is_multicast_ether_addr(&dst)) {
       ctx.drop(m, batch.rx_port, DropReason::kBroadcastNotFlooded);
