@@ -135,11 +135,13 @@ std::optional<ModelError> TenantForwarding::apply(const TenantModel& model,
   // Every VM address on a router's subnets becomes a /32 whose next hop already carries the
   // VM's MAC and port (Neutron DVR's "ARP table" entries as host routes): the route lookup then
   // resolves the neighbor too, and a hit on the connected /24 itself means "no such host".
+  std::map<std::string, std::vector<const v1::VmPort*>> ports_of_network;
+  for (const auto& [pid, p] : model.vm_ports()) ports_of_network[p.network_id()].push_back(&p);
   for (const auto& [iid, ri] : model.interfaces()) {
     const v1::Subnet& s = model.subnets().at(ri.subnet_id());
     const Ipv4Prefix subnet = subnet_prefix(s.id());
-    for (const auto& [pid, p] : model.vm_ports()) {
-      if (p.network_id() != s.network_id()) continue;
+    for (const v1::VmPort* vm : ports_of_network[s.network_id()]) {
+      const v1::VmPort& p = *vm;
       for (const auto& ip_text : p.fixed_ips()) {
         const uint32_t ip = *parse_ipv4(ip_text);
         if (!subnet.contains(ip)) continue;
