@@ -6,12 +6,14 @@
 #      REPS repetitions, median cycles/packet and Mpps per path and parameter set;
 #   3. whole-process: scripts/bench/whole_process.sh, dvrd and DPDK's l3fwd (built outside the
 #      tree from Debian's dpdk-doc sources) alternately on one worker core, same pcap source and
-#      null sink, RUNS runs each, median Mpps and the dvrd/l3fwd ratio.
+#      null sink, RUNS runs each, median Mpps and the dvrd/l3fwd ratio;
+#   4. control plane: tests/bench/control_bench, the time to apply a 1,000-router/10,000-port
+#      topology, forwarding loss while it is applied, route inserts into a 1M-route router.
 # Prints one table at the end. Numbers are benchmark results, not test assertions: the targets
 # and what limits each path are discussed in docs/performance.md.
 #
 # Environment: REPS=5 (in-process repetitions), RUNS=5 SECONDS_PER_RUN=5 (whole-process),
-# FILTER=regex (in-process benchmarks to run), SKIP_WHOLE=1 (in-process only).
+# FILTER=regex (in-process benchmarks to run), SKIP_WHOLE=1, SKIP_CONTROL=1.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 REPO=$(pwd)
@@ -28,7 +30,8 @@ if [ -d "$BUILD" ]; then
 else
   meson setup "$BUILD" --buildtype=release >/dev/null
 fi
-ninja -C "$BUILD" control/dvrd control/dvrctl/dvrctl tests/bench/pipeline_bench >/dev/null
+ninja -C "$BUILD" control/dvrd control/dvrctl/dvrctl tests/bench/pipeline_bench \
+  tests/bench/control_bench >/dev/null
 
 TMP=$(mktemp -d /tmp/dvrd-bench.XXXXXX)
 trap 'rm -rf "$TMP"' EXIT
@@ -52,6 +55,15 @@ if [ -z "${SKIP_WHOLE:-}" ]; then
   DVRD_BUILD=$BUILD bash scripts/bench/whole_process.sh | tee "$TMP/whole.txt" || whole_status=$?
 fi
 
+if [ -z "${SKIP_CONTROL:-}" ]; then
+  echo "==> control-plane benchmark"
+  "$BUILD/tests/bench/control_bench" >"$TMP/control.txt" 2>"$TMP/control.log" || {
+    tail -20 "$TMP/control.log" >&2
+    echo "bench.sh: the control-plane benchmark failed" >&2
+    whole_status=1
+  }
+fi
+
 echo
 echo "==> results"
 $PY - "$TMP/inproc.json" <<'PY'
@@ -72,5 +84,9 @@ if [ -f "$TMP/whole.txt" ]; then
   echo "Whole process (one worker core, pcap infinite_rx source, null no-rx sink):"
   grep -E '^\|' "$TMP/whole.txt" || true
   grep -E '^Per-pair ratio' "$TMP/whole.txt" || true
+fi
+if [ -s "$TMP/control.txt" ]; then
+  echo
+  cat "$TMP/control.txt"
 fi
 exit "$whole_status"
