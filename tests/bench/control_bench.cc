@@ -48,6 +48,7 @@
 #include "tenant_api.h"
 #include "tenant_forwarding.h"
 #include "tenant_model.h"
+#include "tenant_objects.h"
 
 namespace dvr::bench {
 namespace {
@@ -151,57 +152,7 @@ void print_report(const std::string& header) {
 
 // ---- objects, as an agent would send them.
 
-v1::Object router(const std::string& id) {
-  v1::Object o;
-  o.mutable_router()->set_id(id);
-  o.mutable_router()->set_admin_state_up(true);
-  return o;
-}
-v1::Object network(const std::string& id, uint32_t seg) {
-  v1::Object o;
-  o.mutable_network()->set_id(id);
-  o.mutable_network()->set_segmentation_id(seg);
-  return o;
-}
-v1::Object subnet(const std::string& id, const std::string& net, const std::string& cidr) {
-  v1::Object o;
-  o.mutable_subnet()->set_id(id);
-  o.mutable_subnet()->set_network_id(net);
-  o.mutable_subnet()->set_cidr(cidr);
-  return o;
-}
-v1::Object interface(const std::string& id, const std::string& r, const std::string& s,
-                     const std::string& m) {
-  v1::Object o;
-  o.mutable_router_interface()->set_id(id);
-  o.mutable_router_interface()->set_router_id(r);
-  o.mutable_router_interface()->set_subnet_id(s);
-  o.mutable_router_interface()->set_gateway_mac(m);
-  return o;
-}
-v1::Object vm_port(const std::string& id, const std::string& net, const std::string& m,
-                   const std::string& addr, const std::string& dp_port,
-                   const std::string& host = {}) {
-  v1::Object o;
-  v1::VmPort* p = o.mutable_vm_port();
-  p->set_id(id);
-  p->set_network_id(net);
-  p->set_mac(m);
-  p->add_fixed_ips(addr);
-  p->set_port_security_enabled(true);
-  p->set_dataplane_port(dp_port);
-  p->set_host_id(host);
-  return o;
-}
-v1::Object static_route(const std::string& id, const std::string& r, const Ipv4Prefix& dst,
-                        const std::string& nh) {
-  v1::Object o;
-  o.mutable_static_route()->set_id(id);
-  o.mutable_static_route()->set_router_id(r);
-  o.mutable_static_route()->set_destination(format_prefix(dst));
-  o.mutable_static_route()->set_nexthop(nh);
-  return o;
-}
+using namespace dvr::test;
 
 std::string hex2(unsigned v) {
   return fmt("%02x", v & 0xff);

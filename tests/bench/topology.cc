@@ -1,5 +1,7 @@
 #include "topology.h"
 
+#include "tenant_objects.h"
+
 #include <chrono>
 #include <cstdio>
 #include <random>
@@ -13,55 +15,7 @@ namespace {
 
 namespace v1 = api::v1;
 
-v1::Object router(const std::string& id) {
-  v1::Object o;
-  o.mutable_router()->set_id(id);
-  o.mutable_router()->set_admin_state_up(true);
-  return o;
-}
-v1::Object network(const std::string& id, uint32_t seg) {
-  v1::Object o;
-  o.mutable_network()->set_id(id);
-  o.mutable_network()->set_segmentation_id(seg);
-  return o;
-}
-v1::Object subnet(const std::string& id, const std::string& net, const std::string& cidr) {
-  v1::Object o;
-  o.mutable_subnet()->set_id(id);
-  o.mutable_subnet()->set_network_id(net);
-  o.mutable_subnet()->set_cidr(cidr);
-  return o;
-}
-v1::Object interface(const std::string& id, const std::string& r, const std::string& s,
-                     const std::string& m) {
-  v1::Object o;
-  o.mutable_router_interface()->set_id(id);
-  o.mutable_router_interface()->set_router_id(r);
-  o.mutable_router_interface()->set_subnet_id(s);
-  o.mutable_router_interface()->set_gateway_mac(m);
-  return o;
-}
-v1::Object vm_port(const std::string& id, const std::string& net, const std::string& m,
-                   const std::string& addr, const std::string& dp_port) {
-  v1::Object o;
-  v1::VmPort* p = o.mutable_vm_port();
-  p->set_id(id);
-  p->set_network_id(net);
-  p->set_mac(m);
-  p->add_fixed_ips(addr);
-  p->set_port_security_enabled(true);
-  p->set_dataplane_port(dp_port);
-  return o;
-}
-v1::Object static_route(const std::string& id, const std::string& r, const Ipv4Prefix& dst,
-                        const std::string& nh) {
-  v1::Object o;
-  o.mutable_static_route()->set_id(id);
-  o.mutable_static_route()->set_router_id(r);
-  o.mutable_static_route()->set_destination(format_prefix(dst));
-  o.mutable_static_route()->set_nexthop(nh);
-  return o;
-}
+using namespace dvr::test;
 
 // A random prefix with the route-table benchmarks' mix (85 % /24, 10 % /16-/23, 5 % /25-/32)
 // that overlaps neither 10.0.0.0/8 (the subnets) nor 172.16.0.0/12 (the flows' aggregate).
@@ -150,7 +104,7 @@ void Topology::rebuild() {
            vm_port("vm1", "n1", "02:aa:00:00:00:01", "10.0.1.10", "src"),
            vm_port("vm2", "n2", "02:aa:00:00:00:02", "10.0.2.20", "sink_r"),
            vm_port("vm3", "n1", "02:aa:00:00:00:03", "10.0.1.30", "sink_l2"),
-           static_route("agg", "r1", {0xac100000u, 12}, "10.0.2.20"),
+           static_route("agg", "r1", "172.16.0.0/12", "10.0.2.20"),
        }) {
     *req.add_objects() = o2;
   }

@@ -11,6 +11,7 @@
 #include "dataplane.h"
 #include "frames.h"
 #include "tenant_api.h"
+#include "tenant_objects.h"
 
 namespace dvr {
 namespace {
@@ -30,56 +31,6 @@ const Mac6 kVmA2 = mac("02:aa:00:00:00:02");  // 10.0.2.20 on a2, port "a2"
 const Mac6 kVmA3 = mac("02:aa:00:00:00:03");  // 10.0.1.30 on a1, port "a3"
 const Mac6 kVmB2 = mac("02:bb:00:00:00:02");  // 10.0.2.20 on b2, port "b2"
 const Mac6 kVmB1 = mac("02:bb:00:00:00:01");  // 10.0.1.10 on b1, port "b1"
-
-v1::Object router(const std::string& id) {
-  v1::Object o;
-  o.mutable_router()->set_id(id);
-  o.mutable_router()->set_admin_state_up(true);
-  return o;
-}
-v1::Object network(const std::string& id, uint32_t seg) {
-  v1::Object o;
-  o.mutable_network()->set_id(id);
-  o.mutable_network()->set_segmentation_id(seg);
-  return o;
-}
-v1::Object subnet(const std::string& id, const std::string& net, const std::string& cidr) {
-  v1::Object o;
-  o.mutable_subnet()->set_id(id);
-  o.mutable_subnet()->set_network_id(net);
-  o.mutable_subnet()->set_cidr(cidr);
-  return o;
-}
-v1::Object interface(const std::string& id, const std::string& r, const std::string& s,
-                     const std::string& m) {
-  v1::Object o;
-  o.mutable_router_interface()->set_id(id);
-  o.mutable_router_interface()->set_router_id(r);
-  o.mutable_router_interface()->set_subnet_id(s);
-  o.mutable_router_interface()->set_gateway_mac(m);
-  return o;
-}
-v1::Object vm_port(const std::string& id, const std::string& net, const std::string& m,
-                   const std::string& addr, const std::string& dp_port) {
-  v1::Object o;
-  v1::VmPort* p = o.mutable_vm_port();
-  p->set_id(id);
-  p->set_network_id(net);
-  p->set_mac(m);
-  p->add_fixed_ips(addr);
-  p->set_port_security_enabled(true);
-  p->set_dataplane_port(dp_port);
-  return o;
-}
-v1::Object static_route(const std::string& id, const std::string& r, const std::string& dst,
-                        const std::string& nh) {
-  v1::Object o;
-  o.mutable_static_route()->set_id(id);
-  o.mutable_static_route()->set_router_id(r);
-  o.mutable_static_route()->set_destination(dst);
-  o.mutable_static_route()->set_nexthop(nh);
-  return o;
-}
 
 class RoutingTest : public ::testing::Test {
  protected:
