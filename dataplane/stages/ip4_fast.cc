@@ -20,6 +20,7 @@ void Ip4FastStage::process(Batch& batch, WorkerContext& ctx) {
   // leaves the others to the staged chain).
   uint32_t dst[kBurstSize];
   uint16_t cand[kBurstSize];
+  rte_ipv4_hdr* headers[kBurstSize];  // pass 2 rewrites what pass 1 already located
   uint16_t n = 0;
   uint16_t router = kNoIndex;
   for (uint16_t i = 0; i < batch.count; ++i) {
@@ -35,7 +36,7 @@ void Ip4FastStage::process(Batch& batch, WorkerContext& ctx) {
     if (g < 0) continue;
     const uint16_t r = net.gateways[g].router;
     if (router != kNoIndex && r != router) continue;
-    const rte_ipv4_hdr* ip = ipv4_of(m, meta);
+    rte_ipv4_hdr* ip = ipv4_of(m, meta);
     if (binding.port_security &&
         (!source_mac_allowed(binding, eth->src_addr) ||
          !source_ip_allowed(binding, eth->src_addr, rte_be_to_cpu_32(ip->src_addr)))) {
@@ -46,6 +47,7 @@ void Ip4FastStage::process(Batch& batch, WorkerContext& ctx) {
     }
     router = r;
     dst[n] = rte_be_to_cpu_32(ip->dst_addr);
+    headers[n] = ip;
     cand[n++] = i;
   }
   if (n == 0) return;
@@ -61,8 +63,9 @@ void Ip4FastStage::process(Batch& batch, WorkerContext& ctx) {
     if (nh.kind != NextHopKind::kGateway || !nh.resolved || nh.port == kNoPort) continue;
     const uint16_t i = cand[j];
     rte_mbuf* m = batch.pkts[i];
-    decrement_ttl(ipv4_of(m, batch.meta[i]));
-    rte_ether_hdr* eth = eth_of(m);
+    decrement_ttl(headers[j]);
+    // The Ethernet header sits right before the IP header (l3_offset was checked to be 14).
+    auto* eth = reinterpret_cast<rte_ether_hdr*>(headers[j]) - 1;
     eth->src_addr = nh.src_mac;
     eth->dst_addr = nh.dst_mac;
     ctx.transmit(m, nh.port);
