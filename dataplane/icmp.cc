@@ -22,13 +22,8 @@ uint16_t checksum_add(uint16_t cksum_be, uint16_t delta_host) {
 }
 
 // RFC 1812 4.3.2.7: never answer an ICMP error (or anything but an echo request) with an error.
-bool may_answer_with_error(rte_mbuf* m, const PacketMeta& meta, const rte_ipv4_hdr* ip) {
-  if (ip->next_proto_id != IPPROTO_ICMP) return true;
-  if (rte_pktmbuf_data_len(m) < meta.l3_offset + sizeof(rte_ipv4_hdr) + sizeof(rte_icmp_hdr)) {
-    return false;
-  }
-  const auto* icmp = reinterpret_cast<const rte_icmp_hdr*>(ip + 1);
-  return icmp->icmp_type == kIcmpEchoRequest;
+bool may_answer_with_error(rte_mbuf* m, const PacketMeta& meta) {
+  return ipv4_of(m, meta)->next_proto_id != IPPROTO_ICMP || is_icmp_echo_request(m, meta);
 }
 
 }  // namespace
@@ -68,7 +63,7 @@ void drop_with_icmp_error(rte_mbuf* m, const PacketMeta& meta, uint16_t rx_port,
   rte_ipv4_hdr* ip = ipv4_of(m, meta);
   const bool can_build = meta.l3_offset == sizeof(rte_ether_hdr) && rte_pktmbuf_is_contiguous(m) &&
                          rte_pktmbuf_headroom(m) >= kIcmpErrorHeaders &&
-                         may_answer_with_error(m, meta, ip);
+                         may_answer_with_error(m, meta);
   if (!can_build || !ctx.take_icmp_error_token()) {
     ctx.drop_routed(m, rx_port, meta.router, reason);
     return;

@@ -42,8 +42,4 @@ inline bool ipv4_header_checksum_ok(const rte_ipv4_hdr* ip) {
   return sum == 0xffff;
 }
 
-inline bool mac_equal(const rte_ether_addr& a, const uint8_t* b) {
-  return rte_is_same_ether_addr(&a, reinterpret_cast<const rte_ether_addr*>(b));
-}
-
 }  // namespace dvr::dp

@@ -1,7 +1,5 @@
 #include "tenant_api.h"
 
-#include "net_addr.h"
-
 namespace dvr {
 
 namespace v1 = api::v1;

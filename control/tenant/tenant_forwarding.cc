@@ -390,10 +390,4 @@ std::vector<RouteView> TenantForwarding::routes_of(const std::string& router_id)
   return out;
 }
 
-size_t TenantForwarding::route_table_bytes() const {
-  size_t n = 0;
-  for (const auto& [idx, t] : tables_) n += t->table()->memory_bytes();
-  return n;
-}
-
 }  // namespace dvr

@@ -57,7 +57,6 @@ class TenantForwarding {
     return routers_.find(router_id);
   }
   std::vector<RouteView> routes_of(const std::string& router_id) const;
-  size_t route_table_bytes() const;
 
  private:
   struct NextHopInfo {
