@@ -1,5 +1,6 @@
 #include "api_handler.h"
 
+#include "conntrack_api.h"
 #include "errors.h"
 
 #include <algorithm>
@@ -129,6 +130,10 @@ v1::Response ApiHandler::handle(const v1::Request& req, ClientInfo& /*client*/) 
         return tenant_.route_table(req.route_table());
       case v1::Request::kNeighborTable:
         return tenant_.neighbor_table(req.neighbor_table());
+      case v1::Request::kFilterCounters:
+        return tenant_.filter_counters(req.filter_counters());
+      case v1::Request::kConntrack:
+        return conntrack_dump(dp_, req.conntrack());
       default:
         return error(v1::STATUS_UNIMPLEMENTED, "unknown request type");
     }
@@ -225,6 +230,8 @@ v1::Response ApiHandler::stats(const v1::StatsRequest& req) {
     o->set_echo_replies(w.echo_replies);
     o->set_icmp_errors_sent(w.icmp_errors_sent);
     o->set_icmp_errors_rate_limited(w.icmp_errors_rate_limited);
+    o->set_conntrack_created(w.conntrack_created);
+    o->set_conntrack_revoked(w.conntrack_revoked);
     for (const dp::StageSnapshot& st : w.stages) {
       v1::StageStats* ss = o->add_stages();
       ss->set_name(st.name);
@@ -238,6 +245,10 @@ v1::Response ApiHandler::stats(const v1::StatsRequest& req) {
     p->set_packets(dp_.punts_received()[i]);
   }
   tenant_.fill_router_stats(*out);
+  v1::ConntrackStats* ct = out->mutable_conntrack();
+  ct->set_capacity(dp_.conntrack().capacity());
+  ct->set_live(dp_.conntrack().count_live(dp_.conntrack_now_ms()));
+  ct->set_expired(dp_.conntrack_expired());
   out->set_tsc_hz(dp_.tsc_hz());
   out->set_config_generation(dp_.config_generation());
   return r;

@@ -31,6 +31,39 @@ bool has_arg(const std::vector<std::string>& args, std::initializer_list<const c
   });
 }
 
+// "STATE=SECONDS" into the matching field of `t`; an error message otherwise.
+std::optional<std::string> set_conntrack_timeout(const std::string& text, dp::ConnTimeouts& t) {
+  const std::pair<const char*, uint32_t dp::ConnTimeouts::*> fields[] = {
+      {"tcp_syn_sent", &dp::ConnTimeouts::tcp_syn_sent},
+      {"tcp_syn_recv", &dp::ConnTimeouts::tcp_syn_recv},
+      {"tcp_established", &dp::ConnTimeouts::tcp_established},
+      {"tcp_fin_wait", &dp::ConnTimeouts::tcp_fin_wait},
+      {"tcp_time_wait", &dp::ConnTimeouts::tcp_time_wait},
+      {"tcp_close", &dp::ConnTimeouts::tcp_close},
+      {"udp_new", &dp::ConnTimeouts::udp_new},
+      {"udp_replied", &dp::ConnTimeouts::udp_replied},
+      {"icmp", &dp::ConnTimeouts::icmp},
+      {"other_new", &dp::ConnTimeouts::other_new},
+      {"other_replied", &dp::ConnTimeouts::other_replied},
+  };
+  const auto eq = text.find('=');
+  if (eq == std::string::npos) return "'" + text + "' is not STATE=SECONDS";
+  const std::string state = text.substr(0, eq);
+  uint32_t seconds = 0;
+  if (!parse_number(text.substr(eq + 1), 1u, 864000u, seconds)) {
+    return "'" + text.substr(eq + 1) + "' is not a number of seconds from 1 to 864000";
+  }
+  for (const auto& [n, field] : fields) {
+    if (state == n) {
+      t.*field = seconds;
+      return std::nullopt;
+    }
+  }
+  std::string names;
+  for (const auto& [n, field] : fields) names += std::string(names.empty() ? "" : ", ") + n;
+  return "unknown state '" + state + "' (one of " + names + ")";
+}
+
 }  // namespace
 
 std::string daemon_usage() {
@@ -61,6 +94,14 @@ Options:
   --idle-polls N         empty polls before the first sleep (default 1000)
   --idle-sleep-max-us N  longest idle sleep, in microseconds (default 250, 0 to 10000);
                          this bounds the extra latency of the first packet after a quiet spell
+  --conntrack-size N     connections the security-group conntrack table holds (default 262144;
+                         65536 with --dev; 40 bytes per slot, 2 slots per connection). When it
+                         is full, new connections are dropped and counted as conntrack_full
+  --conntrack-timeout STATE=SECONDS
+                         idle timeout of a connection state (repeatable). STATE is one of
+                         tcp_syn_sent (120), tcp_syn_recv (60), tcp_established (7200),
+                         tcp_fin_wait (120), tcp_time_wait (120), tcp_close (10), udp_new (30),
+                         udp_replied (180), icmp (30), other_new (60), other_replied (600)
   --version              print the version and exit
   -h, --help             print this help and exit
 
@@ -79,6 +120,7 @@ std::optional<DaemonOptions> parse_daemon_options(int argc, const char* const* a
   std::optional<bool> backoff;
   std::optional<uint32_t> mbufs;
   std::optional<uint16_t> rx_desc, tx_desc;
+  std::optional<uint32_t> conntrack_size;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
     if (arg == "--") {
@@ -168,6 +210,17 @@ std::optional<DaemonOptions> parse_daemon_options(int argc, const char* const* a
         return std::nullopt;
     } else if (name == "--idle-sleep-max-us") {
       if (!number(0u, 10000u, o.dataplane.backoff.max_sleep_us)) return std::nullopt;
+    } else if (name == "--conntrack-size") {
+      uint32_t n = 0;
+      if (!number(1024u, 16777216u, n)) return std::nullopt;
+      conntrack_size = n;
+    } else if (name == "--conntrack-timeout") {
+      auto v = value();
+      if (!v) return std::nullopt;
+      if (auto e = set_conntrack_timeout(*v, o.dataplane.conntrack_timeouts)) {
+        error = "option --conntrack-timeout: " + *e;
+        return std::nullopt;
+      }
     } else {
       error = "unknown option '" + arg + "' (EAL arguments go after '--')";
       return std::nullopt;
@@ -177,6 +230,7 @@ std::optional<DaemonOptions> parse_daemon_options(int argc, const char* const* a
   o.dataplane.rx_desc = rx_desc.value_or(o.dev_mode ? 512 : 1024);
   o.dataplane.tx_desc = tx_desc.value_or(o.dev_mode ? 512 : 1024);
   o.dataplane.backoff.enabled = backoff.value_or(o.dev_mode);
+  o.dataplane.conntrack_capacity = conntrack_size.value_or(o.dev_mode ? 65536 : 262144);
   return o;
 }
 

@@ -103,6 +103,7 @@ int run(const dvr::DaemonOptions& opts) {
       while (!stop) {
         server.poll_once(kControlTickMs);
         dataplane->drain_exceptions();
+        dataplane->housekeeping();
       }
       std::fprintf(stderr, "dvrd: stopping\n");
     } catch (const std::exception& e) {

@@ -58,6 +58,7 @@ struct alignas(64) WorkerCounters {
   Counter busy_cycles, idle_cycles, polls, empty_polls, sleeps;
   Counter punted, punt_queue_full;
   Counter arp_replies, echo_replies, icmp_errors_sent, icmp_errors_rate_limited;
+  Counter conntrack_created, conntrack_revoked;
   std::atomic<uint64_t> config_generation{0};
   StageCounters stages[kMaxStages];
   PortCounters ports[kMaxPorts];

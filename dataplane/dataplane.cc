@@ -53,6 +53,15 @@ Dataplane::Dataplane(const DataplaneOptions& opts)
                              " mbufs: " + rte_strerror(rte_errno) +
                              " (lower --mbufs or give EAL more memory with -m)");
   }
+  try {
+    conntrack_ = std::make_unique<ConnTable>(opts.conntrack_capacity, opts.conntrack_timeouts);
+  } catch (const std::exception& e) {
+    rte_mempool_free(pool_);
+    throw DataplaneError(ErrorKind::kResourceExhausted,
+                         "cannot create a conntrack table for " +
+                             std::to_string(opts.conntrack_capacity) +
+                             " connections: " + e.what() + " (lower --conntrack-size)");
+  }
   ports_ = std::make_unique<PortManager>(pool_, nworkers, opts.rx_desc, opts.tx_desc);
   unsigned lcore = 0;
   uint16_t id = 0;
@@ -125,6 +134,8 @@ void Dataplane::publish(const std::string& leaving) {
   }
   next->l3_owner = l3_;
   next->l3 = l3_.get();
+  next->conntrack = conntrack_.get();
+  next->tsc_per_ms = std::max<uint64_t>(1, rte_get_tsc_hz() / 1000);
   publisher_.publish(std::move(next));
 }
 
@@ -214,6 +225,8 @@ std::vector<WorkerSnapshot> Dataplane::worker_stats() const {
     s.echo_replies = c.echo_replies.get();
     s.icmp_errors_sent = c.icmp_errors_sent.get();
     s.icmp_errors_rate_limited = c.icmp_errors_rate_limited.get();
+    s.conntrack_created = c.conntrack_created.get();
+    s.conntrack_revoked = c.conntrack_revoked.get();
     s.rx_queues = i < cfg.rx_by_worker.size() ? cfg.rx_by_worker[i].size() : 0;
     s.config_generation = c.config_generation.load(std::memory_order_relaxed);
     for (size_t st = 0; st < w.pipeline().size(); ++st) {
@@ -227,6 +240,16 @@ std::vector<WorkerSnapshot> Dataplane::worker_stats() const {
 
 uint64_t Dataplane::tsc_hz() const {
   return rte_get_tsc_hz();
+}
+
+uint32_t Dataplane::conntrack_now_ms() const {
+  return static_cast<uint32_t>(rte_rdtsc() / std::max<uint64_t>(1, rte_get_tsc_hz() / 1000));
+}
+
+void Dataplane::housekeeping() {
+  constexpr uint32_t kSweepsPerPass = 500;  // 2 ms ticks: a pass per second
+  const uint32_t slice = std::max<uint32_t>(64, conntrack_->slot_count() / kSweepsPerPass);
+  conntrack_expired_ += conntrack_->sweep(conntrack_now_ms(), slice);
 }
 
 size_t Dataplane::drain_exceptions() {

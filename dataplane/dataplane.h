@@ -12,6 +12,7 @@
 #include "config_publisher.h"
 #include "counters.h"
 #include "exception_queue.h"
+#include "filter/conn_table.h"
 #include "idle_backoff.h"
 #include "port_manager.h"
 #include "worker.h"
@@ -26,6 +27,9 @@ struct DataplaneOptions {
   uint16_t tx_desc = 1024;
   uint32_t exception_queue_size = 1024;
   IdleBackoffConfig backoff;
+  // Connection tracking for security groups: the table's size and idle timeouts.
+  uint32_t conntrack_capacity = 262144;
+  ConnTimeouts conntrack_timeouts;
 };
 
 struct PortStatsSnapshot {
@@ -46,6 +50,7 @@ struct WorkerSnapshot {
   uint64_t busy_cycles = 0, idle_cycles = 0, polls = 0, empty_polls = 0, sleeps = 0;
   uint64_t punted = 0, punt_queue_full = 0, rx_queues = 0, config_generation = 0;
   uint64_t arp_replies = 0, echo_replies = 0, icmp_errors_sent = 0, icmp_errors_rate_limited = 0;
+  uint64_t conntrack_created = 0, conntrack_revoked = 0;
   std::vector<StageSnapshot> stages;
 };
 
@@ -86,6 +91,17 @@ class Dataplane {
   uint64_t tsc_hz() const;
   unsigned worker_count() const { return static_cast<unsigned>(workers_.size()); }
 
+  // Connection tracking (security groups). The table is shared with the workers: the control
+  // thread only sweeps, walks and counts it.
+  ConnTable& conntrack() { return *conntrack_; }
+  const ConnTable& conntrack() const { return *conntrack_; }
+  // The conntrack clock (milliseconds from the TSC, wrapping), as the workers read it.
+  uint32_t conntrack_now_ms() const;
+  uint64_t conntrack_expired() const { return conntrack_expired_; }
+  // Periodic work of the control thread: sweeps a slice of the conntrack table (a full pass
+  // about every second at the control thread's 2 ms tick).
+  void housekeeping();
+
   // Pops everything the workers punted. Until a feature claims a punt reason, the packet is
   // counted in punts_received() and freed.
   size_t drain_exceptions();
@@ -105,6 +121,8 @@ class Dataplane {
   std::vector<std::unique_ptr<Worker>> workers_;
   std::unique_ptr<PortManager> ports_;
   std::shared_ptr<const L3State> l3_;
+  std::unique_ptr<ConnTable> conntrack_;
+  uint64_t conntrack_expired_ = 0;
   std::array<uint64_t, kPuntReasonCount> punts_received_{};
   bool running_ = false;
 };

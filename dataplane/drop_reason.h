@@ -38,6 +38,15 @@ enum class DropReason : uint8_t {
   kTtlExceeded,        // TTL would reach 0 (ICMP time exceeded sent)
   kHostUnreachable,    // no neighbor for the destination (ICMP host unreachable sent)
   kLocalUnsupported,   // to the router's own address, but not an ICMP echo request
+  // Filtering (filter_engine.cc): network ACLs and security groups
+  kAclIngressDenied,  // the destination network's ACL denied it (a rule or the default)
+  kAclEgressDenied,   // the source network's ACL denied it
+  kSgIngressDenied,   // no security-group rule of the destination VM admits it
+  kSgEgressDenied,    // no security-group rule of the source VM admits it
+  kSgRevoked,         // its connection was admitted, but the changed rules no longer allow it
+  kConntrackFull,     // a new connection, and the conntrack table has no room for it
+  kSgNotIpv4,         // not IPv4 (nor ARP), to or from a port with security groups
+  kL4Truncated,       // a filtered TCP/UDP/ICMP packet too short for its transport header
   kCount,
 };
 
@@ -50,8 +59,12 @@ inline constexpr std::array<const char*, kDropReasonCount> kDropReasonNames = {
     "broadcast_not_flooded", "unknown_unicast",    "remote_destination", "not_ipv4",
     "ip_header_malformed",   "ip_options",         "ip_bad_checksum",    "ip_bad_length",
     "ip_fragment",           "router_admin_down",  "no_route",           "ttl_exceeded",
-    "host_unreachable",      "local_unsupported",
+    "host_unreachable",      "local_unsupported",  "acl_ingress_denied", "acl_egress_denied",
+    "sg_ingress_denied",     "sg_egress_denied",   "sg_revoked",         "conntrack_full",
+    "sg_not_ipv4",           "l4_truncated",
 };
+
+static_assert(kDropReasonNames.back() != nullptr, "every drop reason needs a name");
 
 inline constexpr const char* drop_reason_name(DropReason r) {
   return kDropReasonNames[static_cast<size_t>(r)];

@@ -17,6 +17,8 @@ struct rte_ring;
 
 namespace dvr::dp {
 
+class ConnTable;
+
 inline constexpr uint16_t kNoPort = UINT16_MAX;
 
 struct PortRuntime {
@@ -39,6 +41,9 @@ struct ForwardingConfig {
   // Tenant forwarding state; may be shared by consecutive versions. Workers use the raw pointer.
   std::shared_ptr<const L3State> l3_owner;
   const L3State* l3 = nullptr;
+  // The connection-tracking table of security groups; lives as long as the dataplane.
+  ConnTable* conntrack = nullptr;
+  uint64_t tsc_per_ms = 1;  // for conntrack's millisecond clock
 };
 
 }  // namespace dvr::dp

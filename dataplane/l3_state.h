@@ -8,6 +8,7 @@
 
 #include <array>
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 struct rte_hash;
@@ -15,6 +16,8 @@ struct rte_hash;
 namespace dvr::dp {
 
 class RouteTable;
+struct AclTable;
+struct SgPolicy;
 
 inline constexpr uint16_t kMaxNetworks = 4096;
 inline constexpr uint16_t kMaxRouters = 4096;
@@ -36,6 +39,10 @@ struct NetworkState {
   std::array<Gateway, kMaxGatewaysPerNetwork> gateways{};
   uint32_t vni = 0;
   uint16_t mtu = 1500;
+  // The network ACL: `ingress` judges packets routed into the network, `egress` packets routed
+  // out of it. nullptr: no ACL.
+  const AclTable* acl_ingress = nullptr;
+  const AclTable* acl_egress = nullptr;
 
   // The gateway a frame to `mac` is for, or -1 (a network has a handful of gateways at most).
   int gateway_index(const rte_ether_addr& mac) const {
@@ -63,6 +70,10 @@ struct PortBinding {
   std::array<uint32_t, kMaxPortIps> ips{};
   uint8_t pair_count = 0;
   std::array<AllowedPair, kMaxAllowedPairs> pairs{};
+  // Security groups (both set, or neither): `ingress` admits connections to the VM, `egress`
+  // connections from it. nullptr: the port is not filtered (port security off, or no group).
+  const SgPolicy* sg_ingress = nullptr;
+  const SgPolicy* sg_egress = nullptr;
 };
 
 enum class NextHopKind : uint8_t {
@@ -124,6 +135,9 @@ struct L3State {
   rte_hash* l2 = nullptr;               // l2_key -> L2Entry*
   std::vector<Neighbor> neighbor_entries;
   std::vector<L2Entry> l2_entries;
+  // Owners of the compiled filters the raw pointers above point to (shared with other versions).
+  std::vector<std::shared_ptr<const AclTable>> acl_tables;
+  std::vector<std::shared_ptr<const SgPolicy>> sg_policies;
 };
 
 }  // namespace dvr::dp

@@ -7,6 +7,7 @@
 
 #include "stages/arp.h"
 #include "stages/eth_input.h"
+#include "stages/filter.h"
 #include "stages/ip4_fast.h"
 #include "stages/ip4_input.h"
 #include "stages/ip4_lookup.h"
@@ -28,6 +29,7 @@ Pipeline Pipeline::standard() {
   p.add(std::make_unique<L2SwitchStage>());
   p.add(std::make_unique<Ip4InputStage>());
   p.add(std::make_unique<Ip4LookupStage>());
+  p.add(std::make_unique<FilterStage>());
   p.add(std::make_unique<Ip4RewriteStage>());
   p.add(std::make_unique<PuntClassifyStage>());
   return p;

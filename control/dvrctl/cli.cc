@@ -1,5 +1,6 @@
 #include "cli.h"
 
+#include <algorithm>
 #include <exception>
 #include <span>
 
@@ -40,11 +41,16 @@ int no_command(std::span<const std::string> words, std::ostream& out) {
     print_group_help(group, out);
     return kExitOk;
   }
+  // Each next word once: "acl rule add" and "acl rule remove" both offer "rule".
   std::string choices;
+  std::vector<std::string> seen;
   for (const Command* c : commands_under(group)) {
     if (c->words.size() <= group_len) continue;
+    const std::string word(c->words[group_len]);
+    if (std::find(seen.begin(), seen.end(), word) != seen.end()) continue;
+    seen.push_back(word);
     if (!choices.empty()) choices += ", ";
-    choices += c->words[group_len];
+    choices += word;
   }
   const std::string name = join(group);
   if (rest.empty()) {

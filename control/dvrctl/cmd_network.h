@@ -1,4 +1,4 @@
-// dvrctl network add | remove | list
+// dvrctl network add | set-acl | remove | list
 #pragma once
 
 #include <string_view>
@@ -17,7 +17,17 @@ inline constexpr std::string_view kNetworkAddHelp =
     "  --tenant T           the owning tenant's id\n"
     "  --name N             a display name\n"
     "  --mtu N              the network's MTU (default: 0, dvrd's default)\n"
+    "  --acl ACL            the network ACL ('acl add') that filters the traffic routed into\n"
+    "                       and out of the network (default: none)\n"
     "  --replace            overwrite an existing network with different contents\n"
+    "\n"
+    "Prints nothing on success (with --json: {}) unless dvrd returns a message.\n";
+
+inline constexpr std::string_view kNetworkSetAclHelp =
+    "Attaches the network ACL ACL to the network NETWORK, or with 'none' detaches its ACL:\n"
+    "reads the network from dvrd (a ListRequest), changes network_acl_id and writes it back\n"
+    "(an UpsertRequest with replace). Fails with NOT_FOUND when there is no such network or\n"
+    "ACL.\n"
     "\n"
     "Prints nothing on success (with --json: {}) unless dvrd returns a message.\n";
 
@@ -32,12 +42,13 @@ inline constexpr std::string_view kNetworkRemoveHelp =
     "Prints nothing on success (with --json: {}) unless dvrd returns a message.\n";
 
 inline constexpr std::string_view kNetworkListHelp =
-    "Lists the networks, one per row: ID TENANT NAME SEG-ID (the VXLAN VNI) MTU. '-' marks\n"
-    "an empty value.\n"
+    "Lists the networks, one per row: ID TENANT NAME SEG-ID (the VXLAN VNI) MTU ACL (the\n"
+    "network ACL). '-' marks an empty value.\n"
     "\n"
     "With --json, prints the ObjectList message.\n";
 
 int run_network_add(Session& session, const Invocation& inv);
+int run_network_set_acl(Session& session, const Invocation& inv);
 int run_network_remove(Session& session, const Invocation& inv);
 int run_network_list(Session& session, const Invocation& inv);
 

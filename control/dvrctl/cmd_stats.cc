@@ -58,7 +58,9 @@ void print_workers(const v1::Stats& stats, std::ostream& out) {
                  {"PUNTED", Align::kRight},
                  {"PUNT-FULL", Align::kRight},
                  {"RXQ", Align::kRight},
-                 {"GEN", Align::kRight}});
+                 {"GEN", Align::kRight},
+                 {"CT-CREATED", Align::kRight},
+                 {"CT-REVOKED", Align::kRight}});
   Table stages({{"WORKER", Align::kRight},
                 {"STAGE"},
                 {"PACKETS", Align::kRight},
@@ -68,7 +70,8 @@ void print_workers(const v1::Stats& stats, std::ostream& out) {
                      percent(w.busy_cycles(), w.idle_cycles()), to_string(w.busy_cycles()),
                      to_string(w.idle_cycles()), to_string(w.polls()), to_string(w.sleeps()),
                      to_string(w.punted()), to_string(w.punt_queue_full()),
-                     to_string(w.rx_queues()), to_string(w.config_generation())});
+                     to_string(w.rx_queues()), to_string(w.config_generation()),
+                     to_string(w.conntrack_created()), to_string(w.conntrack_revoked())});
     for (const v1::StageStats& s : w.stages()) {
       stages.add_row({to_string(w.worker()), s.name(), to_string(s.packets()),
                       ratio(s.cycles(), s.packets())});
@@ -85,6 +88,15 @@ void print_punts(const v1::Stats& stats, std::ostream& out) {
   Table punts({{"REASON"}, {"PACKETS", Align::kRight}});
   for (const v1::PuntStats& p : stats.punts()) punts.add_row({p.reason(), to_string(p.packets())});
   punts.print(out);
+}
+
+// The connection-tracking table: CT-CAPACITY CT-LIVE CT-EXPIRED.
+void print_conntrack(const v1::Stats& stats, std::ostream& out) {
+  Table table(
+      {{"CT-CAPACITY", Align::kRight}, {"CT-LIVE", Align::kRight}, {"CT-EXPIRED", Align::kRight}});
+  const v1::ConntrackStats& ct = stats.conntrack();
+  table.add_row({to_string(ct.capacity()), to_string(ct.live()), to_string(ct.expired())});
+  table.print(out);
 }
 
 // Only when dvrd reports routers: ROUTER ROUTED DROPS, then the non-zero drop reasons.
@@ -132,6 +144,8 @@ int run_stats(Session& session, const Invocation& inv) {
   print_workers(resp.stats(), out);
   out << '\n';
   print_punts(resp.stats(), out);
+  out << '\n';
+  print_conntrack(resp.stats(), out);
   print_routers(resp.stats(), out);
   return 0;
 }

@@ -8,7 +8,7 @@
 namespace dvrctl {
 
 inline constexpr std::string_view kStatsHelp =
-    "Shows dvrd's counters in three parts (four with routers), separated by empty lines.\n"
+    "Shows dvrd's counters in four parts (five with routers), separated by empty lines.\n"
     "\n"
     "Ports: NAME RX-PKTS RX-BYTES TX-PKTS TX-BYTES DROPS (packets dvrd dropped), then the\n"
     "driver's HW-MISSED HW-RX-ERR HW-TX-ERR NOMBUF (losses before dvrd saw the packet).\n"
@@ -17,10 +17,14 @@ inline constexpr std::string_view kStatsHelp =
     "Workers: WORKER LCORE BUSY% (busy / (busy + idle) cycles) BUSY-CYCLES IDLE-CYCLES POLLS\n"
     "SLEEPS (idle back-off sleeps) PUNTED (packets handed to the control thread) PUNT-FULL\n"
     "(punts lost to a full queue) RXQ (port queues polled) GEN (configuration generation\n"
-    "last seen). Then, if any worker reports stages, WORKER STAGE PACKETS CYCLES/PKT\n"
-    "(0.0 when the stage saw no packets).\n"
+    "last seen) CT-CREATED (connections admitted into the conntrack table) CT-REVOKED\n"
+    "(established connections cut because the rules changed). Then, if any worker reports\n"
+    "stages, WORKER STAGE PACKETS CYCLES/PKT (0.0 when the stage saw no packets).\n"
     "\n"
     "Punts received by the control thread: REASON PACKETS.\n"
+    "\n"
+    "The conntrack table: CT-CAPACITY CT-LIVE (entries in use) CT-EXPIRED (entries removed\n"
+    "since dvrd started); 'conntrack stats' has the same.\n"
     "\n"
     "Routers, only when dvrd reports any: ROUTER ROUTED (packets routed) DROPS (packets the\n"
     "router dropped, the sum of its drop reasons). Then, if any router dropped packets,\n"

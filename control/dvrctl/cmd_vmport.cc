@@ -39,6 +39,22 @@ std::string join(const google::protobuf::RepeatedPtrField<std::string>& items) {
   return out;
 }
 
+// Appends `group` to the port's security groups; `what` names where it came from.
+void add_group(const Invocation& inv, const std::string& what, const std::string& group,
+               v1::VmPort& port) {
+  if (group.empty()) {
+    throw UsageError(inv.name + ": " + what + ": a security group name may not be empty",
+                     "dvrctl " + inv.name);
+  }
+  for (const std::string& g : port.security_group_ids()) {
+    if (g == group) {
+      throw UsageError(inv.name + ": " + what + ": security group '" + group + "' given twice",
+                       "dvrctl " + inv.name);
+    }
+  }
+  port.add_security_group_ids(group);
+}
+
 }  // namespace
 
 int run_vm_port_add(Session& session, const Invocation& inv) {
@@ -48,6 +64,7 @@ int run_vm_port_add(Session& session, const Invocation& inv) {
                                       {"--ip", true, true},
                                       {"--allowed-pair", true, true},
                                       {"--no-port-security", false},
+                                      {"--security-group", true, true},
                                       {"--port", true},
                                       {"--host", true},
                                       {"--replace", false}},
@@ -68,9 +85,35 @@ int run_vm_port_add(Session& session, const Invocation& inv) {
     *port.add_allowed_address_pairs() = parse_allowed_pair(inv, pair);
   }
   port.set_port_security_enabled(!args.has("--no-port-security"));
+  for (const std::string& group : args.values("--security-group")) {
+    add_group(inv, "--security-group", group, port);
+  }
   port.set_dataplane_port(args.value("--port").value_or(""));
   port.set_host_id(args.value("--host").value_or(""));
   return upsert_object(session, std::move(obj), args.has("--replace"));
+}
+
+int run_vm_port_set_groups(Session& session, const Invocation& inv) {
+  const ParsedArgs args = parse_args(inv, {}, {"VMPORT", "GROUP[,GROUP...]|none"}, 2);
+  const std::string& id = args.positional[0];
+  const std::string& list = args.positional[1];
+  v1::VmPort groups;  // only its security_group_ids
+  if (list != "none") {
+    size_t start = 0;
+    while (true) {
+      const size_t comma = list.find(',', start);
+      add_group(inv, "'" + list + "'", list.substr(start, comma - start), groups);
+      if (comma == std::string::npos) break;
+      start = comma + 1;
+    }
+  }
+  v1::ObjectList ports = list_objects(session, v1::OBJECT_KIND_VM_PORT);
+  for (v1::Object& obj : *ports.mutable_objects()) {
+    if (!obj.has_vm_port() || obj.vm_port().id() != id) continue;
+    *obj.mutable_vm_port()->mutable_security_group_ids() = groups.security_group_ids();
+    return upsert_object(session, std::move(obj), true);
+  }
+  throw RequestFailed(v1::STATUS_NOT_FOUND, "no VM port '" + id + "'");
 }
 
 int run_vm_port_remove(Session& session, const Invocation& inv) {
@@ -79,7 +122,14 @@ int run_vm_port_remove(Session& session, const Invocation& inv) {
 
 int run_vm_port_list(Session& session, const Invocation& inv) {
   parse_args(inv, {}, {}, 0);
-  Table table({{"ID"}, {"NETWORK"}, {"MAC"}, {"IPS"}, {"SECURITY"}, {"DATAPLANE-PORT"}, {"HOST"}});
+  Table table({{"ID"},
+               {"NETWORK"},
+               {"MAC"},
+               {"IPS"},
+               {"SECURITY"},
+               {"DATAPLANE-PORT"},
+               {"HOST"},
+               {"GROUPS"}});
   print_objects(session, list_objects(session, v1::OBJECT_KIND_VM_PORT), std::move(table),
                 [](const v1::Object& obj) -> std::vector<std::string> {
                   if (!obj.has_vm_port()) return {};
@@ -90,7 +140,8 @@ int run_vm_port_list(Session& session, const Invocation& inv) {
                           join(p.fixed_ips()),
                           p.port_security_enabled() ? "on" : "off",
                           p.dataplane_port(),
-                          p.host_id()};
+                          p.host_id(),
+                          join(p.security_group_ids())};
                 });
   return 0;
 }

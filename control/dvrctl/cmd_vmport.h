@@ -1,4 +1,4 @@
-// dvrctl vm-port add | remove | list
+// dvrctl vm-port add | set-groups | remove | list
 #pragma once
 
 #include <string_view>
@@ -19,10 +19,22 @@ inline constexpr std::string_view kVmPortAddHelp =
     "  --allowed-pair PREFIX[@MAC] an extra address or CIDR the VM may send from, with the\n"
     "                              MAC it uses (default: the port's MAC); repeatable\n"
     "  --no-port-security          disable anti-spoofing and security groups on the port\n"
+    "  --security-group G          a security group ('secgroup add') the port is a member\n"
+    "                              of; repeatable. With port security on and at least one\n"
+    "                              group, the port admits only what its groups admit\n"
     "  --port DATAPLANE_PORT       the dataplane port ('port list') the VM is attached to on\n"
     "                              this host; leave it out for a VM on another host\n"
     "  --host HOST                 the host the VM lives on\n"
     "  --replace                   overwrite an existing VM port with different contents\n"
+    "\n"
+    "Prints nothing on success (with --json: {}) unless dvrd returns a message.\n";
+
+inline constexpr std::string_view kVmPortSetGroupsHelp =
+    "Sets the security groups of the VM port VMPORT to the comma-separated GROUPs, or with\n"
+    "'none' takes it out of every group (its traffic is then no longer filtered): reads the\n"
+    "port from dvrd (a ListRequest), changes security_group_ids and writes it back (an\n"
+    "UpsertRequest with replace). Established connections the new groups do not admit are\n"
+    "cut at their next packet. Fails with NOT_FOUND when there is no such port or group.\n"
     "\n"
     "Prints nothing on success (with --json: {}) unless dvrd returns a message.\n";
 
@@ -37,11 +49,13 @@ inline constexpr std::string_view kVmPortRemoveHelp =
 
 inline constexpr std::string_view kVmPortListHelp =
     "Lists the VM ports, one per row: ID NETWORK MAC IPS (the fixed IPs, comma-separated)\n"
-    "SECURITY (port security on or off) DATAPLANE-PORT HOST. '-' marks an empty value.\n"
+    "SECURITY (port security on or off) DATAPLANE-PORT HOST GROUPS (the security groups,\n"
+    "comma-separated). '-' marks an empty value.\n"
     "\n"
     "With --json, prints the ObjectList message (which also has the allowed address pairs).\n";
 
 int run_vm_port_add(Session& session, const Invocation& inv);
+int run_vm_port_set_groups(Session& session, const Invocation& inv);
 int run_vm_port_remove(Session& session, const Invocation& inv);
 int run_vm_port_list(Session& session, const Invocation& inv);
 

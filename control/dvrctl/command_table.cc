@@ -1,5 +1,7 @@
 #include "command.h"
 
+#include "cmd_acl.h"
+#include "cmd_conntrack.h"
 #include "cmd_host.h"
 #include "cmd_interface.h"
 #include "cmd_neighbor.h"
@@ -7,6 +9,7 @@
 #include "cmd_port.h"
 #include "cmd_route.h"
 #include "cmd_router.h"
+#include "cmd_secgroup.h"
 #include "cmd_stats.h"
 #include "cmd_subnet.h"
 #include "cmd_version.h"
@@ -49,10 +52,15 @@ std::span<const Command> command_table() {
        kRouterListHelp,
        run_router_list},
       {{"network", "add"},
-       "ID --segmentation-id N [--tenant T] [--name N] [--mtu N] [--replace]",
+       "ID --segmentation-id N [--tenant T] [--name N] [--mtu N] [--acl ACL] [--replace]",
        "create a network",
        kNetworkAddHelp,
        run_network_add},
+      {{"network", "set-acl"},
+       "NETWORK ACL|none",
+       "attach a network ACL to a network, or detach it",
+       kNetworkSetAclHelp,
+       run_network_set_acl},
       {{"network", "remove"},
        "ID [--cascade] [--missing-ok]",
        "remove a network",
@@ -87,16 +95,84 @@ std::span<const Command> command_table() {
        run_interface_list},
       {{"vm-port", "add"},
        "ID --network NET --mac MAC --ip IP [--ip IP ...] [--allowed-pair PREFIX[@MAC] ...] "
-       "[--no-port-security] [--port DATAPLANE_PORT] [--host HOST] [--replace]",
+       "[--no-port-security] [--security-group G ...] [--port DATAPLANE_PORT] [--host HOST] "
+       "[--replace]",
        "create a VM port",
        kVmPortAddHelp,
        run_vm_port_add},
+      {{"vm-port", "set-groups"},
+       "VMPORT GROUP[,GROUP...]|none",
+       "set a VM port's security groups",
+       kVmPortSetGroupsHelp,
+       run_vm_port_set_groups},
       {{"vm-port", "remove"},
        "ID [--cascade] [--missing-ok]",
        "remove a VM port",
        kVmPortRemoveHelp,
        run_vm_port_remove},
       {{"vm-port", "list"}, "", "list the VM ports", kVmPortListHelp, run_vm_port_list},
+      {{"acl", "add"},
+       "ID [--tenant T] [--default-ingress allow|deny] [--default-egress allow|deny] "
+       "[--replace]",
+       "create a network ACL",
+       kAclAddHelp,
+       run_acl_add},
+      {{"acl", "set-default"},
+       "ID ingress|egress allow|deny",
+       "set a network ACL's default action",
+       kAclSetDefaultHelp,
+       run_acl_set_default},
+      {{"acl", "rule", "add"},
+       "ACL NUMBER ingress|egress allow|deny [--protocol P] [--source CIDR] "
+       "[--destination CIDR] [--source-ports MIN[-MAX]] [--destination-ports MIN[-MAX]] "
+       "[--icmp-type T] [--icmp-code C] [--replace]",
+       "add a rule to a network ACL",
+       kAclRuleAddHelp,
+       run_acl_rule_add},
+      {{"acl", "rule", "remove"},
+       "ACL NUMBER ingress|egress",
+       "remove a rule from a network ACL",
+       kAclRuleRemoveHelp,
+       run_acl_rule_remove},
+      {{"acl", "show"},
+       "ID",
+       "show a network ACL's rules with hit counters",
+       kAclShowHelp,
+       run_acl_show},
+      {{"acl", "list"}, "", "list the network ACLs", kAclListHelp, run_acl_list},
+      {{"acl", "remove"},
+       "ID [--cascade] [--missing-ok]",
+       "remove a network ACL",
+       kAclRemoveHelp,
+       run_acl_remove},
+      {{"secgroup", "add"},
+       "ID [--tenant T] [--replace]",
+       "create a security group",
+       kSecgroupAddHelp,
+       run_secgroup_add},
+      {{"secgroup", "rule", "add"},
+       "GROUP RULE_ID ingress|egress [--protocol P] [--ports MIN[-MAX]] "
+       "[--remote-ip CIDR | --remote-group GROUP] [--icmp-type T] [--icmp-code C] "
+       "[--ethertype IPv4|IPv6] [--replace]",
+       "add a rule to a security group",
+       kSecgroupRuleAddHelp,
+       run_secgroup_rule_add},
+      {{"secgroup", "rule", "remove"},
+       "GROUP RULE_ID",
+       "remove a rule from a security group",
+       kSecgroupRuleRemoveHelp,
+       run_secgroup_rule_remove},
+      {{"secgroup", "show"},
+       "ID",
+       "show a security group's rules and their hits",
+       kSecgroupShowHelp,
+       run_secgroup_show},
+      {{"secgroup", "list"}, "", "list the security groups", kSecgroupListHelp, run_secgroup_list},
+      {{"secgroup", "remove"},
+       "ID [--cascade] [--missing-ok]",
+       "remove a security group",
+       kSecgroupRemoveHelp,
+       run_secgroup_remove},
       {{"route", "add"},
        "ID --router R --destination CIDR --nexthop IP [--replace]",
        "create a static route",
@@ -114,6 +190,16 @@ std::span<const Command> command_table() {
        "show the neighbor (IP to MAC) table",
        kNeighborShowHelp,
        run_neighbor_show},
+      {{"conntrack", "show"},
+       "[--port NAME] [--ip A.B.C.D] [--protocol P] [--l4-port N] [--state S] [--limit N]",
+       "show the security groups' tracked connections",
+       kConntrackShowHelp,
+       run_conntrack_show},
+      {{"conntrack", "stats"},
+       "",
+       "show the connection-tracking table's counters",
+       kConntrackStatsHelp,
+       run_conntrack_stats},
       {{"host", "set"},
        "--host-id ID [--dvr-mac MAC] [--tunnel-ip IP] [--distributed-default true|false] "
        "[--snat-node]",

@@ -109,6 +109,40 @@ v1::Response TenantApi::host_set(const v1::HostSetRequest& req) {
   return commit(std::move(previous));
 }
 
+v1::Response TenantApi::filter_counters(const v1::FilterCountersRequest& req) const {
+  const bool acl = req.kind() == v1::OBJECT_KIND_NETWORK_ACL;
+  if (!acl && req.kind() != v1::OBJECT_KIND_SECURITY_GROUP) {
+    return status(v1::STATUS_INVALID_ARGUMENT,
+                  "hit counters exist for network ACLs and security groups only");
+  }
+  const bool known = acl ? model_.network_acls().contains(req.id())
+                         : model_.security_groups().contains(req.id());
+  if (!known) {
+    return status(v1::STATUS_NOT_FOUND,
+                  std::string("no ") + object_kind_name(req.kind()) + " '" + req.id() + "'");
+  }
+  auto counters = forwarding_.filters().counters(req.kind(), req.id());
+  v1::Response r = status(v1::STATUS_OK);
+  v1::FilterCounters* out = r.mutable_filter_counters();
+  if (acl) {
+    *out = *counters;
+    return r;
+  }
+  // Every rule of the group, in the group's order, with zero for rules no port uses yet.
+  out->set_kind(req.kind());
+  out->set_id(req.id());
+  for (const auto& rule : model_.security_groups().at(req.id()).rules()) {
+    v1::RuleHits* h = out->add_rules();
+    h->set_rule(rule.id());
+    h->set_direction(rule.direction());
+    if (!counters) continue;
+    for (const auto& c : counters->rules()) {
+      if (c.rule() == rule.id()) h->set_packets(c.packets());
+    }
+  }
+  return r;
+}
+
 void TenantApi::ports_changed(const std::string& leaving) {
   // Binding a port never exceeds a limit, so this cannot fail.
   forwarding_.apply(model_, leaving);

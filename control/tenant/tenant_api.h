@@ -19,6 +19,7 @@ class TenantApi {
   api::v1::Response route_table(const api::v1::RouteTableRequest& req) const;
   api::v1::Response neighbor_table(const api::v1::NeighborTableRequest& req) const;
   api::v1::Response host_set(const api::v1::HostSetRequest& req);
+  api::v1::Response filter_counters(const api::v1::FilterCountersRequest& req) const;
   void fill_router_stats(api::v1::Stats& stats) const;
 
   // Ports come and go: re-bind VM ports. `leaving` is a port about to be removed.

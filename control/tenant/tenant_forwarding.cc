@@ -65,7 +65,7 @@ void IndexMap::release(const std::string& id) {
   map_.erase(it);
 }
 
-TenantForwarding::TenantForwarding(dp::Dataplane& dp) : dp_(dp) {}
+TenantForwarding::TenantForwarding(dp::Dataplane& dp) : dp_(dp), filters_(dp.worker_count()) {}
 
 TenantForwarding::~TenantForwarding() {
   // Workers must not see tables that are about to be freed.
@@ -78,6 +78,9 @@ std::optional<ModelError> TenantForwarding::apply(const TenantModel& model,
   for (const dp::PortStatus& st : dp_.list_ports()) {
     if (st.record.spec.name != leaving_port) ports[st.record.spec.name] = st.record.port_id;
   }
+
+  // 0. Network ACLs and security groups, compiled (or reused) before anything is published.
+  if (auto e = filters_.compile(model)) return e;
 
   // 1. Indices for routers and networks.
   for (const auto& [id, r] : model.routers()) {
@@ -308,6 +311,7 @@ std::shared_ptr<dp::L3State> TenantForwarding::build(const TenantModel& model,
     ns.present = true;
     ns.vni = n.segmentation_id();
     ns.mtu = static_cast<uint16_t>(n.mtu());
+    filters_.attach_network(n, ns, *st);
   }
   for (const auto& [id, ri] : model.interfaces()) {
     const v1::Subnet& s = model.subnets().at(ri.subnet_id());
@@ -353,6 +357,7 @@ std::shared_ptr<dp::L3State> TenantForwarding::build(const TenantModel& model,
     b.network = network;
     b.mac = mac;
     b.port_security = p.port_security_enabled();
+    filters_.attach_port(p, b, *st);
     for (const auto& ip_text : p.fixed_ips()) b.ips[b.ip_count++] = *parse_ipv4(ip_text);
     for (const auto& pair : p.allowed_address_pairs()) {
       const Ipv4Prefix pre = *parse_ipv4_prefix(pair.ip_prefix());

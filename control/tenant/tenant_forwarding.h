@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "dataplane.h"
+#include "filter_compiler.h"
 #include "route_table/router_routes.h"
 #include "tenant_model.h"
 
@@ -57,6 +58,7 @@ class TenantForwarding {
     return routers_.find(router_id);
   }
   std::vector<RouteView> routes_of(const std::string& router_id) const;
+  const FilterCompiler& filters() const { return filters_; }
 
  private:
   struct NextHopInfo {
@@ -70,6 +72,7 @@ class TenantForwarding {
                                      const std::map<uint32_t, NextHopInfo>& hops);
 
   dp::Dataplane& dp_;
+  FilterCompiler filters_;
   IndexMap routers_{dp::kMaxRouters};
   IndexMap networks_{dp::kMaxNetworks};
   IndexMap next_hop_ids_{1u << 24};       // route tables store 24-bit next hops

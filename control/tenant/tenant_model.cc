@@ -6,6 +6,7 @@
 #include <set>
 #include <vector>
 
+#include "filter_rules.h"
 #include "net_addr.h"
 
 namespace dvr {
@@ -126,6 +127,8 @@ bool TenantModel::supported(v1::ObjectKind kind) {
     case v1::OBJECT_KIND_ROUTER_INTERFACE:
     case v1::OBJECT_KIND_VM_PORT:
     case v1::OBJECT_KIND_STATIC_ROUTE:
+    case v1::OBJECT_KIND_NETWORK_ACL:
+    case v1::OBJECT_KIND_SECURITY_GROUP:
       return true;
     default:
       return false;
@@ -218,6 +221,16 @@ std::optional<ModelError> TenantModel::upsert_one(const v1::Object& obj, bool re
       }
       r.set_destination(format_prefix(*p));
       return put(routes_, r, replace, "static route");
+    }
+    case v1::Object::kNetworkAcl: {
+      std::vector<AclRuleSpec> rules;
+      if (auto e = parse_network_acl(obj.network_acl(), &rules)) return invalid(*e);
+      return put(acls_, obj.network_acl(), replace, "network ACL");
+    }
+    case v1::Object::kSecurityGroup: {
+      std::vector<SgRuleSpec> rules;
+      if (auto e = parse_security_group(obj.security_group(), &rules)) return invalid(*e);
+      return put(groups_, obj.security_group(), replace, "security group");
     }
     case v1::Object::KIND_NOT_SET:
       return invalid("an object with no kind set");
@@ -342,6 +355,52 @@ std::optional<ModelError> TenantModel::remove_one(v1::ObjectKind kind, const std
     case v1::OBJECT_KIND_STATIC_ROUTE:
       if (routes_.erase(id) == 0) return not_found("no " + what);
       return std::nullopt;
+    case v1::OBJECT_KIND_NETWORK_ACL: {
+      if (!acls_.contains(id)) return not_found("no " + what);
+      // A cascade detaches the ACL from its networks (they fall back to no filtering).
+      const auto nets = dependants(networks_, [&](const auto& o) { return o.network_acl_id() == id; });
+      if (!nets.empty() && !cascade) {
+        return conflict(what + " is attached to " + std::to_string(nets.size()) +
+                        " network(s), e.g. " + q(nets.front()) +
+                        "; detach it first or ask for a cascade");
+      }
+      for (const auto& n : nets) networks_[n].clear_network_acl_id();
+      acls_.erase(id);
+      return std::nullopt;
+    }
+    case v1::OBJECT_KIND_SECURITY_GROUP: {
+      if (!groups_.contains(id)) return not_found("no " + what);
+      // A cascade removes the group from its member ports and drops rules that name it.
+      const auto members = dependants(vm_ports_, [&](const v1::VmPort& p) {
+        return std::find(p.security_group_ids().begin(), p.security_group_ids().end(), id) !=
+               p.security_group_ids().end();
+      });
+      const auto referrers = dependants(groups_, [&](const v1::SecurityGroup& g) {
+        if (g.id() == id) return false;
+        for (const auto& r : g.rules()) {
+          if (r.remote_group_id() == id) return true;
+        }
+        return false;
+      });
+      if (!cascade && (!members.empty() || !referrers.empty())) {
+        return conflict(what + " is still used by " + std::to_string(members.size()) +
+                        " VM port(s) and named as remote group by " +
+                        std::to_string(referrers.size()) +
+                        " other group(s); remove those uses first or ask for a cascade");
+      }
+      for (const auto& m : members) {
+        auto* ids = vm_ports_[m].mutable_security_group_ids();
+        ids->erase(std::remove(ids->begin(), ids->end(), id), ids->end());
+      }
+      for (const auto& g : referrers) {
+        auto* rs = groups_[g].mutable_rules();
+        for (int i = rs->size() - 1; i >= 0; --i) {
+          if (rs->Get(i).remote_group_id() == id) rs->DeleteSubrange(i, 1);
+        }
+      }
+      groups_.erase(id);
+      return std::nullopt;
+    }
     default:
       return invalid("unknown object kind");
   }
@@ -364,6 +423,20 @@ std::optional<ModelError> TenantModel::validate() const {
     if (n.mtu() < 68 || n.mtu() > 9216) {
       return invalid("network " + q(id) + ": MTU " + std::to_string(n.mtu()) +
                      " is outside 68..9216");
+    }
+    if (!n.network_acl_id().empty() && !acls_.contains(n.network_acl_id())) {
+      return not_found("network " + q(id) + " refers to unknown network ACL " +
+                       q(n.network_acl_id()));
+    }
+  }
+
+  // Security groups: a remote group must exist.
+  for (const auto& [id, g] : groups_) {
+    for (const auto& r : g.rules()) {
+      if (!r.remote_group_id().empty() && !groups_.contains(r.remote_group_id())) {
+        return not_found("security group " + q(id) + " rule " + q(r.id()) +
+                         " refers to unknown remote group " + q(r.remote_group_id()));
+      }
     }
   }
 
@@ -484,6 +557,11 @@ std::optional<ModelError> TenantModel::validate() const {
                        " is not an IPv4 address or prefix");
       }
     }
+    std::set<std::string> groups;
+    for (const auto& g : p.security_group_ids()) {
+      if (!groups_.contains(g)) return not_found(who + " refers to unknown security group " + q(g));
+      if (!groups.insert(g).second) return invalid(who + " lists security group " + q(g) + " twice");
+    }
     if (!p.dataplane_port().empty()) {
       if (auto [it, fresh] = dataplane_owner.emplace(p.dataplane_port(), id); !fresh) {
         return conflict("dataplane port " + q(p.dataplane_port()) +
@@ -545,6 +623,12 @@ v1::ObjectList TenantModel::list(v1::ObjectKind kind) const {
       break;
     case v1::OBJECT_KIND_STATIC_ROUTE:
       add_all(routes_, &v1::Object::mutable_static_route);
+      break;
+    case v1::OBJECT_KIND_NETWORK_ACL:
+      add_all(acls_, &v1::Object::mutable_network_acl);
+      break;
+    case v1::OBJECT_KIND_SECURITY_GROUP:
+      add_all(groups_, &v1::Object::mutable_security_group);
       break;
     default:
       break;

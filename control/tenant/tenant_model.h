@@ -1,5 +1,5 @@
-// The tenant model: routers, networks, subnets, router interfaces, VM ports and static routes as
-// the management plane described them, with every invariant checked. Control thread only.
+// The tenant model: routers, networks, subnets, router interfaces, VM ports, static routes,
+// network ACLs and security groups as the management plane described them, with every invariant checked. Control thread only.
 //
 // Changes are transactional: an upsert of several objects, or a delete (with its cascade),
 // either applies completely or leaves the model untouched, and says why in one sentence.
@@ -43,6 +43,8 @@ class TenantModel {
   const std::map<std::string, api::v1::RouterInterface>& interfaces() const { return interfaces_; }
   const std::map<std::string, api::v1::VmPort>& vm_ports() const { return vm_ports_; }
   const std::map<std::string, api::v1::StaticRoute>& static_routes() const { return routes_; }
+  const std::map<std::string, api::v1::NetworkAcl>& network_acls() const { return acls_; }
+  const std::map<std::string, api::v1::SecurityGroup>& security_groups() const { return groups_; }
 
   // The VM port bound to a dataplane port, if any.
   const api::v1::VmPort* port_bound_to(const std::string& dataplane_port) const;
@@ -60,6 +62,8 @@ class TenantModel {
   std::map<std::string, api::v1::RouterInterface> interfaces_;
   std::map<std::string, api::v1::VmPort> vm_ports_;
   std::map<std::string, api::v1::StaticRoute> routes_;
+  std::map<std::string, api::v1::NetworkAcl> acls_;
+  std::map<std::string, api::v1::SecurityGroup> groups_;
 };
 
 const char* object_kind_name(api::v1::ObjectKind kind);  // "router", "network", ...

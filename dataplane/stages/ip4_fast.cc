@@ -2,6 +2,7 @@
 
 #include <rte_prefetch.h>
 
+#include "../filter_engine.h"
 #include "../ip4_checks.h"
 #include "../packet.h"
 #include "../port_security.h"
@@ -52,28 +53,53 @@ void Ip4FastStage::process(Batch& batch, WorkerContext& ctx) {
   }
   if (n == 0) return;
 
-  // Pass 2: one bulk lookup, then rewrite and send what resolves to a local VM.
+  // Pass 2: one bulk lookup; what resolves to a local VM is sent, through the filters when any
+  // applies (they may drop it: then it is consumed too).
   uint32_t hops[kBurstSize];
   l3->routers[router].table->lookup_bulk(dst, hops, n);
   bool sent[kBurstSize] = {};
-  uint64_t routed = 0;
+  const NextHop* nh_of[kBurstSize];
+  FilterJob jobs[kBurstSize];
+  uint16_t n_jobs = 0;
+  uint16_t n_send = 0;
+  uint16_t send[kBurstSize];  // indices into cand/headers
+  uint16_t consumed = 0;      // sent, or dropped by a filter
   for (uint16_t j = 0; j < n; ++j) {
     if (hops[j] >= l3->next_hops.size()) continue;  // kNoRoute included
     const NextHop& nh = l3->next_hops[hops[j]];
     if (nh.kind != NextHopKind::kGateway || !nh.resolved || nh.port == kNoPort) continue;
+    nh_of[j] = &nh;
     const uint16_t i = cand[j];
-    rte_mbuf* m = batch.pkts[i];
+    sent[i] = true;
+    ++consumed;
+    if (filter_applies(*l3, batch.rx_port, binding.network, nh.network, nh.port)) {
+      batch.meta[i].router = router;  // for the drop counters
+      jobs[n_jobs++] = FilterJob{j, nh.network, nh.port};  // pkt: the candidate index here
+    } else {
+      send[n_send++] = j;
+    }
+  }
+  if (n_jobs > 0) {
+    // run_filters works on batch indices: translate, filter, translate back.
+    for (uint16_t k = 0; k < n_jobs; ++k) jobs[k].pkt = cand[jobs[k].pkt];
+    uint16_t cand_of[kBurstSize];
+    for (uint16_t j = 0; j < n; ++j) cand_of[cand[j]] = j;
+    const uint16_t passed = run_filters(batch, ctx, binding.network, jobs, n_jobs);
+    for (uint16_t k = 0; k < passed; ++k) send[n_send++] = cand_of[jobs[k].pkt];
+  }
+  const uint64_t routed = n_send;
+  for (uint16_t s = 0; s < n_send; ++s) {
+    const uint16_t j = send[s];
+    const NextHop& nh = *nh_of[j];
     decrement_ttl(headers[j]);
     // The Ethernet header sits right before the IP header (l3_offset was checked to be 14).
     auto* eth = reinterpret_cast<rte_ether_hdr*>(headers[j]) - 1;
     eth->src_addr = nh.src_mac;
     eth->dst_addr = nh.dst_mac;
-    ctx.transmit(m, nh.port);
-    sent[i] = true;
-    ++routed;
+    ctx.transmit(batch.pkts[cand[j]], nh.port);
   }
-  if (routed == 0) return;
-  ctx.counters().routers[router].routed.add(routed);
+  if (routed > 0) ctx.counters().routers[router].routed.add(routed);
+  if (consumed == 0) return;
 
   uint16_t out = 0;
   for (uint16_t i = 0; i < batch.count; ++i) {

@@ -1,5 +1,6 @@
 #include "l2_switch.h"
 
+#include "../filter_engine.h"
 #include "../hash_batch.h"
 #include "../packet.h"
 
@@ -35,18 +36,29 @@ void L2SwitchStage::process(Batch& batch, WorkerContext& ctx) {
     }
   }
 
-  // Pass 2: deliver the L2 frames.
+  // Pass 2: deliver the L2 frames; those to or from a port with security groups are filtered
+  // first.
   fdb.lookup(l3->l2);
+  FilterJob filtered[kBurstSize];
+  uint16_t n_filtered = 0;
   for (uint16_t j = 0; j < fdb.size(); ++j) {
-    rte_mbuf* m = batch.pkts[fdb.packet(j)];
+    const uint16_t i = fdb.packet(j);
+    rte_mbuf* m = batch.pkts[i];
     const L2Entry* e = fdb.value<L2Entry>(j);
     if (e == nullptr) {
       ctx.drop(m, batch.rx_port, DropReason::kUnknownUnicast);
     } else if (e->port == kNoPort) {
       ctx.drop(m, batch.rx_port, DropReason::kRemoteDestination);
+    } else if (filter_applies(*l3, batch.rx_port, batch.meta[i].network, kNoNetwork, e->port)) {
+      filtered[n_filtered++] = FilterJob{i, kNoNetwork, e->port};
     } else {
       ctx.transmit(m, e->port);
     }
+  }
+  if (n_filtered > 0) {
+    const uint16_t src_net = l3->ports[batch.rx_port].network;
+    const uint16_t passed = run_filters(batch, ctx, src_net, filtered, n_filtered);
+    for (uint16_t j = 0; j < passed; ++j) ctx.transmit(batch.pkts[filtered[j].pkt], filtered[j].out_port);
   }
 
   uint16_t out = 0;

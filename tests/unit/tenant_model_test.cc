@@ -846,13 +846,13 @@ TEST_F(TenantModelTest, UnsupportedKindsAreUnimplemented) {
   EXPECT_TRUE(IsError(Upsert({fip}), v1::STATUS_UNIMPLEMENTED, {}));
   // In a batch, nothing else is applied either.
   EXPECT_TRUE(IsError(Upsert({MakeRouter("r2"), fip}), v1::STATUS_UNIMPLEMENTED, {}));
-  v1::Object acl;
-  acl.mutable_network_acl()->set_id("acl1");
-  EXPECT_TRUE(IsError(Upsert({acl, MakeRouter("r2")}), v1::STATUS_UNIMPLEMENTED, {}));
+  v1::Object snat;
+  snat.mutable_snat_binding()->set_router_id("a-r");
+  EXPECT_TRUE(IsError(Upsert({snat, MakeRouter("r2")}), v1::STATUS_UNIMPLEMENTED, {}));
   EXPECT_EQ(Snapshot(), before);
 
-  EXPECT_TRUE(IsError(Remove(v1::OBJECT_KIND_NETWORK_ACL, "acl1"), v1::STATUS_UNIMPLEMENTED,
-                      {"network ACL"}));
+  EXPECT_TRUE(IsError(Remove(v1::OBJECT_KIND_SNAT_BINDING, "a-r"), v1::STATUS_UNIMPLEMENTED,
+                      {"SNAT binding"}));
   EXPECT_TRUE(IsError(Remove(v1::OBJECT_KIND_FLOATING_IP, "fip1", true, /*missing_ok=*/true),
                       v1::STATUS_UNIMPLEMENTED, {"floating IP"}));
   EXPECT_TRUE(IsError(Remove(v1::OBJECT_KIND_UNSPECIFIED, "a-r"), v1::STATUS_UNIMPLEMENTED, {}));
@@ -860,9 +860,11 @@ TEST_F(TenantModelTest, UnsupportedKindsAreUnimplemented) {
 
   // list() has no status: the API layer answers UNIMPLEMENTED when supported() says no.
   for (v1::ObjectKind k : kKinds) EXPECT_TRUE(TenantModel::supported(k)) << k;
+  EXPECT_TRUE(TenantModel::supported(v1::OBJECT_KIND_NETWORK_ACL));
+  EXPECT_TRUE(TenantModel::supported(v1::OBJECT_KIND_SECURITY_GROUP));
   for (v1::ObjectKind k :
-       {v1::OBJECT_KIND_UNSPECIFIED, v1::OBJECT_KIND_NETWORK_ACL, v1::OBJECT_KIND_SECURITY_GROUP,
-        v1::OBJECT_KIND_FLOATING_IP, v1::OBJECT_KIND_SNAT_BINDING, v1::OBJECT_KIND_REMOTE_HOST}) {
+       {v1::OBJECT_KIND_UNSPECIFIED, v1::OBJECT_KIND_FLOATING_IP, v1::OBJECT_KIND_SNAT_BINDING,
+        v1::OBJECT_KIND_REMOTE_HOST}) {
     EXPECT_FALSE(TenantModel::supported(k)) << k;
     EXPECT_EQ(model_.list(k).objects_size(), 0) << k;
   }

@@ -1,0 +1,368 @@
+#include "filter_engine.h"
+
+#include <rte_cycles.h>
+#include <rte_ip.h>
+
+#include "filter/conn_table.h"
+#include "filter_state.h"
+#include "packet.h"
+
+namespace dvr::dp {
+
+namespace {
+
+constexpr uint8_t kIpProtoIcmp = 1, kIpProtoTcp = 6, kIpProtoUdp = 17;
+constexpr uint8_t kIcmpEchoReply = 0, kIcmpEchoRequest = 8;
+// ICMP echo. ConnTable keeps the "ports" of an ICMP key as they are (it orders the addresses
+// only), so a request and its reply must carry the same two values, in the same order: the
+// identifier and 0x0800 (what the classifier sees for "type 8, code 0"; no other ICMP key has it
+// as a port). Their order says which end asked: (id, 0x0800) when the requester has the lower
+// address, (0x0800, id) otherwise. So a request from the other end with the same identifier is
+// another conversation, and a key tells whether its first packet was a request (flow_input).
+constexpr uint16_t kEchoRequestTypeCode = kIcmpEchoRequest << 8;
+
+bool is_icmp_error(uint8_t type) {
+  return type == 3 || type == 4 || type == 5 || type == 11 || type == 12;
+}
+
+uint16_t be16_at(const uint8_t* p) {
+  return static_cast<uint16_t>(p[0] << 8 | p[1]);
+}
+
+// The minimum transport header the filters read, per protocol.
+uint16_t l4_needed(uint8_t proto) {
+  switch (proto) {
+    case kIpProtoTcp:
+      return 20;
+    case kIpProtoUdp:
+    case kIpProtoIcmp:
+      return 8;
+    default:
+      return 0;
+  }
+}
+
+// `l4` points at a transport header of at least l4_needed() bytes; the key's addresses are set.
+void fill_ports(FlowKey& key, uint8_t proto, const uint8_t* l4) {
+  if (proto == kIpProtoTcp || proto == kIpProtoUdp) {
+    key.src_port = be16_at(l4);
+    key.dst_port = be16_at(l4 + 2);
+  } else if (proto == kIpProtoIcmp) {
+    const uint8_t type = l4[0];
+    if (type == kIcmpEchoRequest || type == kIcmpEchoReply) {
+      const uint16_t id = be16_at(l4 + 4);
+      const bool requester_low =
+          type == kIcmpEchoRequest ? key.src_ip <= key.dst_ip : key.dst_ip <= key.src_ip;
+      key.src_port = requester_low ? id : kEchoRequestTypeCode;
+      key.dst_port = requester_low ? kEchoRequestTypeCode : id;
+    } else {
+      key.src_port = static_cast<uint16_t>(type << 8 | l4[1]);
+      key.dst_port = 0;
+    }
+  }
+}
+
+FlowKey flow_key(const uint8_t* ip, uint16_t zone) {
+  FlowKey key;
+  key.protocol = ip[9];
+  key.src_ip = rte_be_to_cpu_32(reinterpret_cast<const rte_ipv4_hdr*>(ip)->src_addr);
+  key.dst_ip = rte_be_to_cpu_32(reinterpret_cast<const rte_ipv4_hdr*>(ip)->dst_addr);
+  key.zone = zone;
+  fill_ports(key, key.protocol, ip + sizeof(rte_ipv4_hdr));
+  return key;
+}
+
+// The connection an ICMP error is about: the header it quotes, as its sender sent it. False when
+// the quote is too short to say.
+bool quoted_flow(const uint8_t* ip, uint16_t ip_len, uint16_t zone, FlowKey& key) {
+  constexpr uint16_t kQuoteAt = sizeof(rte_ipv4_hdr) + 8;
+  if (ip_len < kQuoteAt + sizeof(rte_ipv4_hdr)) return false;
+  const uint8_t* inner = ip + kQuoteAt;
+  const uint16_t inner_hl = static_cast<uint16_t>((inner[0] & 0x0f) * 4);
+  if ((inner[0] >> 4) != 4 || inner_hl < sizeof(rte_ipv4_hdr)) return false;
+  const uint8_t proto = inner[9];
+  if (ip_len < kQuoteAt + inner_hl + l4_needed(proto)) return false;
+  key.protocol = proto;
+  key.src_ip = rte_be_to_cpu_32(reinterpret_cast<const rte_ipv4_hdr*>(inner)->src_addr);
+  key.dst_ip = rte_be_to_cpu_32(reinterpret_cast<const rte_ipv4_hdr*>(inner)->dst_addr);
+  key.zone = zone;
+  fill_ports(key, proto, inner + inner_hl);
+  return true;
+}
+
+// The classifier input that stands for a connection's first packet (to re-check it).
+void flow_input(const FlowKey& k, uint8_t (&buf)[24]) {
+  uint16_t sport = k.src_port, dport = k.dst_port;
+  if (k.protocol == kIpProtoIcmp) {
+    if (k.src_port == kEchoRequestTypeCode || k.dst_port == kEchoRequestTypeCode) {
+      // An echo conversation (see fill_ports): was its first packet the request (type 8, code 0)
+      // or a reply (type 0, code 0)? (Identifier 0x0800 leaves it open: taken as a request.)
+      const bool requester_low = k.dst_port == kEchoRequestTypeCode;
+      const bool request = k.src_port == k.dst_port || requester_low == (k.src_ip <= k.dst_ip);
+      sport = request ? kEchoRequestTypeCode : 0;
+    }
+    dport = 0;
+  }
+  make_classifier_input(buf, k.protocol, k.src_ip, k.dst_ip, sport, dport);
+}
+
+class FilterRun {
+ public:
+  FilterRun(Batch& batch, WorkerContext& ctx, FilterJob* jobs, uint16_t n)
+      : batch_(batch), ctx_(ctx), l3_(*ctx.l3()), jobs_(jobs), n_(n) {}
+
+  // Packets the filters cannot read are dropped here, before any filter.
+  void check_packets(bool any_sg);
+  void network_acls(uint16_t src_net);
+  void security_groups();
+  uint16_t compact();
+
+ private:
+  bool routed(uint16_t j) const { return jobs_[j].dst_net != kNoNetwork; }
+  void deny(uint16_t j, DropReason reason) {
+    const uint16_t i = jobs_[j].pkt;
+    if (routed(j)) {
+      ctx_.drop_routed(batch_.pkts[i], batch_.rx_port, batch_.meta[i].router, reason);
+    } else {
+      ctx_.drop(batch_.pkts[i], batch_.rx_port, reason);
+    }
+    dead_[j] = true;
+  }
+  void apply_acl(const AclTable& table, const uint16_t* list, uint16_t count, DropReason reason);
+  void apply_sg(uint16_t zone, const PortBinding& binding, bool ingress, const uint16_t* list,
+                uint16_t count);
+  bool still_allowed(const PortBinding& binding, uint32_t slot, ConnTable& ct);
+
+  Batch& batch_;
+  WorkerContext& ctx_;
+  const L3State& l3_;
+  FilterJob* jobs_;
+  uint16_t n_;
+  bool dead_[kBurstSize] = {};
+  const uint8_t* ip_[kBurstSize] = {};
+  uint16_t ip_len_[kBurstSize] = {};
+  uint32_t now_ms_ = 0;
+};
+
+void FilterRun::check_packets(bool any_sg) {
+  for (uint16_t j = 0; j < n_; ++j) {
+    const uint16_t i = jobs_[j].pkt;
+    rte_mbuf* m = batch_.pkts[i];
+    const PacketMeta& meta = batch_.meta[i];
+    if (meta.ethertype != RTE_ETHER_TYPE_IPV4) {
+      // Only switched frames get here (routed packets are IPv4), and only when a port has
+      // security groups: dvrd filters no other protocol, so it forwards none.
+      deny(j, DropReason::kSgNotIpv4);
+      continue;
+    }
+    const uint32_t avail = rte_pktmbuf_data_len(m) - meta.l3_offset;
+    const auto* ip = rte_pktmbuf_mtod_offset(m, const uint8_t*, meta.l3_offset);
+    if (avail < sizeof(rte_ipv4_hdr) || (ip[0] >> 4) != 4 || (ip[0] & 0x0f) < 5) {
+      deny(j, DropReason::kIpHeaderMalformed);
+      continue;
+    }
+    // Switched frames skipped ip4-input: the checks the classifier's fixed offsets rely on.
+    const auto* hdr = reinterpret_cast<const rte_ipv4_hdr*>(ip);
+    if ((ip[0] & 0x0f) != 5) {
+      deny(j, DropReason::kIpOptions);
+      continue;
+    }
+    if ((hdr->fragment_offset &
+         rte_cpu_to_be_16(RTE_IPV4_HDR_MF_FLAG | RTE_IPV4_HDR_OFFSET_MASK)) != 0) {
+      deny(j, DropReason::kIpFragment);
+      continue;
+    }
+    uint16_t total = rte_be_to_cpu_16(hdr->total_length);
+    if (total > avail) total = static_cast<uint16_t>(avail);
+    if (total < sizeof(rte_ipv4_hdr) + l4_needed(ip[9])) {
+      deny(j, DropReason::kL4Truncated);
+      continue;
+    }
+    ip_[j] = ip;
+    ip_len_[j] = total;
+  }
+  if (any_sg) now_ms_ = static_cast<uint32_t>(rte_rdtsc() / ctx_.config().tsc_per_ms);
+}
+
+void FilterRun::apply_acl(const AclTable& table, const uint16_t* list, uint16_t count,
+                          DropReason reason) {
+  const uint8_t* inputs[kBurstSize] = {};  // (zeroed: GCC cannot see that count bounds the use)
+  uint32_t results[kBurstSize];
+  for (uint16_t k = 0; k < count; ++k) inputs[k] = ip_[list[k]];
+  table.classifier->classify(inputs, results, count);
+  const unsigned worker = ctx_.worker_id();
+  for (uint16_t k = 0; k < count; ++k) {
+    bool allow;
+    if (results[k] == Classifier::kNoMatch) {
+      allow = table.default_allow;
+      table.hits.hit(worker, table.default_slot());
+    } else {
+      allow = table.allow[results[k] - 1] != 0;
+      table.hits.hit(worker, results[k] - 1);
+    }
+    if (!allow) deny(list[k], reason);
+  }
+}
+
+void FilterRun::network_acls(uint16_t src_net) {
+  uint16_t list[kBurstSize];
+  uint16_t count = 0;
+  // Egress of the source network: one table for the whole burst.
+  if (const AclTable* egress = l3_.networks[src_net].acl_egress; egress != nullptr) {
+    for (uint16_t j = 0; j < n_; ++j) {
+      if (!dead_[j] && routed(j)) list[count++] = j;
+    }
+    if (count > 0) apply_acl(*egress, list, count, DropReason::kAclEgressDenied);
+  }
+  // Ingress of the destination networks: one classification per distinct table.
+  bool done[kBurstSize] = {};
+  for (uint16_t first = 0; first < n_; ++first) {
+    if (dead_[first] || done[first] || !routed(first)) continue;
+    const AclTable* table = l3_.networks[jobs_[first].dst_net].acl_ingress;
+    count = 0;
+    for (uint16_t j = first; j < n_; ++j) {
+      if (dead_[j] || done[j] || !routed(j)) continue;
+      if (l3_.networks[jobs_[j].dst_net].acl_ingress != table) continue;
+      done[j] = true;
+      list[count++] = j;
+    }
+    if (table != nullptr) apply_acl(*table, list, count, DropReason::kAclIngressDenied);
+  }
+}
+
+// A live connection admitted under an older policy: is it still allowed by the current rules?
+bool FilterRun::still_allowed(const PortBinding& binding, uint32_t slot, ConnTable& ct) {
+  const bool at_ingress = ct.created_at_ingress(slot);
+  const SgPolicy& current = at_ingress ? *binding.sg_ingress : *binding.sg_egress;
+  const uint32_t seen = ct.policy(slot);
+  if (seen == current.id) return true;
+  uint8_t buf[24];
+  flow_input(ct.orig_key(slot), buf);
+  const uint8_t* input = buf;
+  uint32_t result;
+  current.classifier->classify(&input, &result, 1);
+  if (result == Classifier::kNoMatch) return false;
+  ct.confirm_policy(slot, seen, current.id);
+  return true;
+}
+
+void FilterRun::apply_sg(uint16_t zone, const PortBinding& binding, bool ingress,
+                         const uint16_t* list, uint16_t count) {
+  ConnTable& ct = *ctx_.config().conntrack;
+  const SgPolicy& policy = ingress ? *binding.sg_ingress : *binding.sg_egress;
+  FlowKey keys[kBurstSize];
+  uint64_t hashes[kBurstSize];
+  for (uint16_t k = 0; k < count; ++k) {
+    keys[k] = flow_key(ip_[list[k]], zone);
+    hashes[k] = ct.hash(keys[k]);
+    ct.prefetch(hashes[k]);
+  }
+
+  uint16_t misses[kBurstSize];
+  uint16_t miss_count = 0;
+  for (uint16_t k = 0; k < count; ++k) {
+    const uint16_t j = list[k];
+    const uint8_t* ip = ip_[j];
+    const uint8_t tcp_flags = ip[9] == kIpProtoTcp ? ip[sizeof(rte_ipv4_hdr) + 13] : 0;
+    ConnTable::Hit hit = ct.lookup(keys[k], hashes[k], now_ms_);
+    if (hit.slot != ConnTable::kNone &&
+        ct.track(hit.slot, hit.reply, tcp_flags, now_ms_) == ConnTable::Update::kRestart) {
+      ct.remove(hit);  // a new connection reusing a closed one's ports: judge it afresh
+      hit.slot = ConnTable::kNone;
+    }
+    if (hit.slot != ConnTable::kNone) {
+      if (!still_allowed(binding, hit.slot, ct)) {
+        ct.remove(hit);
+        ctx_.counters().conntrack_revoked.inc();
+        deny(j, DropReason::kSgRevoked);
+      }
+      continue;
+    }
+    // An ICMP error about a tracked connection is part of it ("related").
+    if (ip[9] == kIpProtoIcmp && is_icmp_error(ip[sizeof(rte_ipv4_hdr)])) {
+      FlowKey quoted;
+      if (quoted_flow(ip, ip_len_[j], zone, quoted) &&
+          ct.lookup(quoted, ct.hash(quoted), now_ms_).slot != ConnTable::kNone) {
+        continue;
+      }
+    }
+    misses[miss_count++] = k;
+  }
+  if (miss_count == 0) return;
+
+  // New connections: the port's rules decide, and what they admit is tracked.
+  const uint8_t* inputs[kBurstSize] = {};  // (zeroed: GCC cannot see that count bounds the use)
+  uint32_t results[kBurstSize];
+  for (uint16_t m = 0; m < miss_count; ++m) inputs[m] = ip_[list[misses[m]]];
+  policy.classifier->classify(inputs, results, miss_count);
+  const unsigned worker = ctx_.worker_id();
+  for (uint16_t m = 0; m < miss_count; ++m) {
+    const uint16_t k = misses[m];
+    const uint16_t j = list[k];
+    if (results[m] == Classifier::kNoMatch) {
+      deny(j, ingress ? DropReason::kSgIngressDenied : DropReason::kSgEgressDenied);
+      continue;
+    }
+    const uint8_t* ip = ip_[j];
+    const uint8_t tcp_flags = ip[9] == kIpProtoTcp ? ip[sizeof(rte_ipv4_hdr) + 13] : 0;
+    if (ct.insert(keys[k], hashes[k], tcp_flags, ingress, policy.id, now_ms_) ==
+        ConnTable::kNone) {
+      deny(j, DropReason::kConntrackFull);
+      continue;
+    }
+    policy.hits.hit(worker, results[m] - 1);
+    ctx_.counters().conntrack_created.inc();
+  }
+}
+
+void FilterRun::security_groups() {
+  uint16_t list[kBurstSize];
+  uint16_t count = 0;
+  const uint16_t rx = batch_.rx_port;
+  if (const PortBinding& src = l3_.ports[rx]; src.sg_egress != nullptr) {
+    for (uint16_t j = 0; j < n_; ++j) {
+      if (!dead_[j]) list[count++] = j;
+    }
+    if (count > 0) apply_sg(rx, src, false, list, count);
+  }
+  bool done[kBurstSize] = {};
+  for (uint16_t first = 0; first < n_; ++first) {
+    if (dead_[first] || done[first]) continue;
+    const uint16_t port = jobs_[first].out_port;
+    count = 0;
+    for (uint16_t j = first; j < n_; ++j) {
+      if (dead_[j] || done[j] || jobs_[j].out_port != port) continue;
+      done[j] = true;
+      list[count++] = j;
+    }
+    if (port < l3_.ports.size() && l3_.ports[port].sg_ingress != nullptr) {
+      apply_sg(port, l3_.ports[port], true, list, count);
+    }
+  }
+}
+
+uint16_t FilterRun::compact() {
+  uint16_t out = 0;
+  for (uint16_t j = 0; j < n_; ++j) {
+    if (!dead_[j]) jobs_[out++] = jobs_[j];
+  }
+  return out;
+}
+
+}  // namespace
+
+uint16_t run_filters(Batch& batch, WorkerContext& ctx, uint16_t src_net, FilterJob* jobs,
+                     uint16_t n) {
+  const L3State& l3 = *ctx.l3();
+  bool any_sg = l3.ports[batch.rx_port].sg_egress != nullptr;
+  for (uint16_t j = 0; j < n && !any_sg; ++j) {
+    any_sg = jobs[j].out_port < l3.ports.size() && l3.ports[jobs[j].out_port].sg_ingress != nullptr;
+  }
+  FilterRun run(batch, ctx, jobs, n);
+  run.check_packets(any_sg);
+  run.network_acls(src_net);
+  if (any_sg) run.security_groups();
+  return run.compact();
+}
+
+}  // namespace dvr::dp

@@ -1,0 +1,36 @@
+#include "filter.h"
+
+#include "../filter_engine.h"
+
+namespace dvr::dp {
+
+void FilterStage::process(Batch& batch, WorkerContext& ctx) {
+  const L3State* l3 = ctx.l3();
+  if (l3 == nullptr || !l3->ports[batch.rx_port].bound) return;
+  const uint16_t src_net = l3->ports[batch.rx_port].network;
+
+  FilterJob jobs[kBurstSize];
+  uint16_t n = 0;
+  for (uint16_t i = 0; i < batch.count; ++i) {
+    const PacketMeta& meta = batch.meta[i];
+    if (meta.network == kNoNetwork) continue;  // not routed: not this stage's business
+    const uint16_t dst_net = l3->next_hops[meta.next_hop].network;
+    if (filter_applies(*l3, batch.rx_port, src_net, dst_net, meta.out_port)) {
+      jobs[n++] = FilterJob{i, dst_net, meta.out_port};
+    }
+  }
+  if (n == 0) return;
+
+  // Everything the filters did not pass is gone (dropped and counted by run_filters).
+  bool gone[kBurstSize] = {};
+  for (uint16_t j = 0; j < n; ++j) gone[jobs[j].pkt] = true;
+  const uint16_t passed = run_filters(batch, ctx, src_net, jobs, n);
+  for (uint16_t j = 0; j < passed; ++j) gone[jobs[j].pkt] = false;
+  uint16_t out = 0;
+  for (uint16_t i = 0; i < batch.count; ++i) {
+    if (!gone[i]) batch.keep(out, i);
+  }
+  batch.count = out;
+}
+
+}  // namespace dvr::dp
