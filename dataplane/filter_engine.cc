@@ -13,12 +13,9 @@ namespace {
 
 constexpr uint8_t kIpProtoIcmp = 1, kIpProtoTcp = 6, kIpProtoUdp = 17;
 constexpr uint8_t kIcmpEchoReply = 0, kIcmpEchoRequest = 8;
-// ICMP echo. ConnTable keeps the "ports" of an ICMP key as they are (it orders the addresses
-// only), so a request and its reply must carry the same two values, in the same order: the
-// identifier and 0x0800 (what the classifier sees for "type 8, code 0"; no other ICMP key has it
-// as a port). Their order says which end asked: (id, 0x0800) when the requester has the lower
-// address, (0x0800, id) otherwise. So a request from the other end with the same identifier is
-// another conversation, and a key tells whether its first packet was a request (flow_input).
+// ICMP echo. An echo request is keyed (id -> 0x0800) and its reply (0x0800 -> id): the same two
+// endpoints, which ConnTable orders like TCP/UDP ones, so both belong to one connection. 0x0800 is
+// what the classifier sees for "type 8, code 0", and no other ICMP key has it as a port.
 constexpr uint16_t kEchoRequestTypeCode = kIcmpEchoRequest << 8;
 
 bool is_icmp_error(uint8_t type) {
@@ -42,19 +39,19 @@ uint16_t l4_needed(uint8_t proto) {
   }
 }
 
-// `l4` points at a transport header of at least l4_needed() bytes; the key's addresses are set.
+// `l4` points at a transport header of at least l4_needed() bytes.
 void fill_ports(FlowKey& key, uint8_t proto, const uint8_t* l4) {
   if (proto == kIpProtoTcp || proto == kIpProtoUdp) {
     key.src_port = be16_at(l4);
     key.dst_port = be16_at(l4 + 2);
   } else if (proto == kIpProtoIcmp) {
     const uint8_t type = l4[0];
-    if (type == kIcmpEchoRequest || type == kIcmpEchoReply) {
-      const uint16_t id = be16_at(l4 + 4);
-      const bool requester_low =
-          type == kIcmpEchoRequest ? key.src_ip <= key.dst_ip : key.dst_ip <= key.src_ip;
-      key.src_port = requester_low ? id : kEchoRequestTypeCode;
-      key.dst_port = requester_low ? kEchoRequestTypeCode : id;
+    if (type == kIcmpEchoRequest) {
+      key.src_port = be16_at(l4 + 4);
+      key.dst_port = kEchoRequestTypeCode;
+    } else if (type == kIcmpEchoReply) {
+      key.src_port = kEchoRequestTypeCode;
+      key.dst_port = be16_at(l4 + 4);
     } else {
       key.src_port = static_cast<uint16_t>(type << 8 | l4[1]);
       key.dst_port = 0;
@@ -94,12 +91,10 @@ bool quoted_flow(const uint8_t* ip, uint16_t ip_len, uint16_t zone, FlowKey& key
 void flow_input(const FlowKey& k, uint8_t (&buf)[24]) {
   uint16_t sport = k.src_port, dport = k.dst_port;
   if (k.protocol == kIpProtoIcmp) {
-    if (k.src_port == kEchoRequestTypeCode || k.dst_port == kEchoRequestTypeCode) {
-      // An echo conversation (see fill_ports): was its first packet the request (type 8, code 0)
-      // or a reply (type 0, code 0)? (Identifier 0x0800 leaves it open: taken as a request.)
-      const bool requester_low = k.dst_port == kEchoRequestTypeCode;
-      const bool request = k.src_port == k.dst_port || requester_low == (k.src_ip <= k.dst_ip);
-      sport = request ? kEchoRequestTypeCode : 0;
+    if (k.dst_port == kEchoRequestTypeCode) {
+      sport = kEchoRequestTypeCode;  // the first packet was an echo request: type 8, code 0
+    } else if (k.src_port == kEchoRequestTypeCode) {
+      sport = 0;  // an echo reply (type 0, code 0) seen first
     }
     dport = 0;
   }
