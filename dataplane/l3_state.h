@@ -92,6 +92,9 @@ struct NextHop {
   bool resolved = false;
   rte_ether_addr dst_mac{};
   uint16_t port = UINT16_MAX;
+  // The destination side has a filter: an ingress ACL on `network` or security groups on `port`
+  // (set when the version is built, so the fast path tests one byte it has loaded anyway).
+  bool dst_filtered = false;
 };
 
 // Result of a neighbor lookup: a VM address on a network.

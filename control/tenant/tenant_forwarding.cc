@@ -368,6 +368,11 @@ std::shared_ptr<dp::L3State> TenantForwarding::build(const TenantModel& model,
       ap.mac = ap.any_mac ? mac : to_ether(pair.mac());
     }
   }
+  for (dp::NextHop& nh : st->next_hops) {
+    if (nh.kind != dp::NextHopKind::kGateway || nh.network >= st->networks.size()) continue;
+    nh.dst_filtered = st->networks[nh.network].acl_ingress != nullptr ||
+                      (nh.port < st->ports.size() && st->ports[nh.port].sg_ingress != nullptr);
+  }
   return st;
 }
 

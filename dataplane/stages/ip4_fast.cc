@@ -57,6 +57,9 @@ void Ip4FastStage::process(Batch& batch, WorkerContext& ctx) {
   // applies (they may drop it: then it is consumed too).
   uint32_t hops[kBurstSize];
   l3->routers[router].table->lookup_bulk(dst, hops, n);
+  // Filters on the source side apply to the whole burst; the destination side's are a flag of
+  // the next hop.
+  const bool src_filtered = binding.sg_egress != nullptr || net.acl_egress != nullptr;
   bool sent[kBurstSize] = {};
   const NextHop* nh_of[kBurstSize];
   FilterJob jobs[kBurstSize];
@@ -72,7 +75,7 @@ void Ip4FastStage::process(Batch& batch, WorkerContext& ctx) {
     const uint16_t i = cand[j];
     sent[i] = true;
     ++consumed;
-    if (filter_applies(*l3, batch.rx_port, binding.network, nh.network, nh.port)) {
+    if (src_filtered || nh.dst_filtered) {
       batch.meta[i].router = router;  // for the drop counters
       jobs[n_jobs++] = FilterJob{j, nh.network, nh.port};  // pkt: the candidate index here
     } else {
