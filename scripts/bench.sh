@@ -3,22 +3,27 @@
 #
 #   1. builds a release tree (build-bench/, --buildtype=release) with the benchmarks;
 #   2. in-process: tests/bench/pipeline_bench, bursts through the real pipeline with no rx I/O,
-#      REPS repetitions, median cycles/packet and Mpps per path and parameter set;
-#   3. whole-process: scripts/bench/whole_process.sh, dvrd and DPDK's l3fwd (built outside the
-#      tree from Debian's dpdk-doc sources) alternately on one worker core, same pcap source and
-#      null sink, RUNS runs each, median Mpps and the dvrd/l3fwd ratio;
+#      REPS repetitions, median cycles/packet and Mpps per path and parameter set (L2, ARP,
+#      routed, routed + network ACL, routed / L2 + stateful security group);
+#   3. whole-process: scripts/bench/whole_process.sh, dvrd, dvrd with a 1,000-rule network ACL
+#      (ACL_RULES) and DPDK's l3fwd (built outside the tree from Debian's dpdk-doc sources)
+#      alternately on one worker core, same pcap source and null sink, RUNS runs each, median
+#      Mpps and the ratios to l3fwd;
 #   4. control plane: tests/bench/control_bench, the time to apply a 1,000-router/10,000-port
-#      topology, forwarding loss while it is applied, route inserts into a 1M-route router.
+#      topology, forwarding loss while it is applied, route inserts into a 1M-route router,
+#      network ACL build time (10,000 rules) and loss while one is attached and swapped.
 # Prints one table at the end. Numbers are benchmark results, not test assertions: the targets
 # and what limits each path are discussed in docs/performance.md.
 #
 # Environment: REPS=5 (in-process repetitions), RUNS=5 SECONDS_PER_RUN=5 (whole-process),
-# FILTER=regex (in-process benchmarks to run), SKIP_WHOLE=1, SKIP_CONTROL=1.
+# BENCH_BUILD=<repo>/build-bench (the release tree), FILTER=regex (in-process benchmarks to run),
+# SKIP_WHOLE=1, SKIP_CONTROL=1, ACL_RULES=1000 (whole-process dvrd-acl; 0 leaves it out),
+# CONTROL_ONLY=apply,loss,routes,raw,acl (parts of the control benchmark).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 REPO=$(pwd)
 REPS=${REPS:-5}
-BUILD=$REPO/build-bench
+BUILD=${BENCH_BUILD:-$REPO/build-bench}
 PY=/usr/bin/python3
 
 [ "$(id -u)" -eq 0 ] || { echo "bench.sh: run as root (DPDK, hugepages)" >&2; exit 1; }
@@ -31,7 +36,7 @@ else
   meson setup "$BUILD" --buildtype=release >/dev/null
 fi
 ninja -C "$BUILD" control/dvrd control/dvrctl/dvrctl tests/bench/pipeline_bench \
-  tests/bench/control_bench >/dev/null
+  tests/bench/control_bench tests/bench/bench_acl_upsert >/dev/null
 
 TMP=$(mktemp -d /tmp/dvrd-bench.XXXXXX)
 trap 'rm -rf "$TMP"' EXIT
@@ -57,7 +62,9 @@ fi
 
 if [ -z "${SKIP_CONTROL:-}" ]; then
   echo "==> control-plane benchmark"
-  "$BUILD/tests/bench/control_bench" >"$TMP/control.txt" 2>"$TMP/control.log" || {
+  control_args=()
+  [ -n "${CONTROL_ONLY:-}" ] && control_args+=(--only="$CONTROL_ONLY")
+  "$BUILD/tests/bench/control_bench" "${control_args[@]}" >"$TMP/control.txt" 2>"$TMP/control.log" || {
     tail -20 "$TMP/control.log" >&2
     echo "bench.sh: the control-plane benchmark failed" >&2
     whole_status=1
@@ -70,6 +77,9 @@ $PY - "$TMP/inproc.json" <<'PY'
 import json, sys
 data = json.load(open(sys.argv[1]))
 rows = [b for b in data["benchmarks"] if b.get("aggregate_name") == "median"]
+if not rows:  # REPS=1: Google Benchmark reports no aggregates
+    rows = [dict(b, run_name=b.get("run_name", b["name"])) for b in data["benchmarks"]
+            if b.get("run_type") != "aggregate"]
 print("In-process (TSC cycles per packet, median of %d repetitions; Mpps per core = TSC Hz / cycles)"
       % data["benchmarks"][0].get("repetitions", 0) if data["benchmarks"] else "")
 print("| path / parameters | pipeline cycles/pkt | pipeline Mpps | whole iteration cycles/pkt | iteration Mpps |")
@@ -78,6 +88,18 @@ for b in rows:
     name = b["run_name"]
     print("| %s | %.1f | %.2f | %.1f | %.2f |" % (
         name, b.get("pipe_cyc", 0), b.get("pipe_Mpps", 0), b.get("iter_cyc", 0), b.get("iter_Mpps", 0)))
+filtered = [b for b in rows if "acl_MiB" in b or "ct_new" in b]
+if filtered:
+    print()
+    print("Filtered paths: ACL classifier memory (DPDK memory of both directions' rte_acl contexts) and"
+          " conntrack entries created during the timed loop (0: every packet was on an established"
+          " connection)")
+    print("| path / parameters | ACL classifiers MiB | new connections while timed |")
+    print("|---|---|---|")
+    for b in filtered:
+        print("| %s | %s | %s |" % (b["run_name"],
+              "%.1f" % b["acl_MiB"] if "acl_MiB" in b else "-",
+              "%.0f" % b["ct_new"] if "ct_new" in b else "-"))
 PY
 if [ -f "$TMP/whole.txt" ]; then
   echo

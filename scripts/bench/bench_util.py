@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """Measurement helpers of scripts/bench/whole_process.sh (standard library only).
 
-  bench_util.py measure-dvrd  --dvrctl PATH --socket SOCK --src NAME --dst NAME
+  bench_util.py measure-dvrd  --dvrctl PATH --socket SOCK [--src NAME] [--dst NAME]
+                              [--system NAME] [--acl ID --acl-allow ingress:N,egress:M]
                               --warmup S --seconds S [--start-timeout S]
   bench_util.py measure-l3fwd --telemetry SOCK --src-port N --dst-port N
                               --warmup S --seconds S [--start-timeout S]
@@ -15,7 +16,11 @@ of the request that took it (time.monotonic()), so the request's own latency doe
 the rate.
 
 dvrd is sampled with `dvrctl --json stats` (its own per-port counters; tsc_hz is dvrd's
-rte_get_tsc_hz(), and the per-stage cycles come from the same two samples). l3fwd prints
+rte_get_tsc_hz(), and the per-stage cycles come from the same two samples). With --acl, each
+sample also reads the network ACL's hit counters (`dvrctl --json acl show ID`): the rules named by
+--acl-allow must each have counted packets at the sink's rate (within 1 %), every other rule and both
+default actions nothing. --system names the result ("dvrd", "dvrd-acl", ...); summarize compares
+every system with l3fwd. l3fwd prints
 nothing useful, so it is sampled over DPDK telemetry (/ethdev/stats,N on the process's
 dpdk_telemetry.v2 socket).
 """
@@ -32,12 +37,37 @@ TOLERANCE = 0.01  # sink tx vs source rx over the window
 
 # ---------------------------------------------------------------------------------- sampling --
 
+def dvrctl_json(dvrctl, sock, *args):
+    """`dvrctl --json ARGS` parsed; the time is the middle of the call that succeeded. On a
+    loaded machine a call may time out: it is retried twice (a sample is a sample whenever it
+    is taken), then the last error is raised with dvrctl's own message."""
+    for attempt in range(3):
+        t0 = time.monotonic()
+        p = subprocess.run([dvrctl, "--socket", sock, "--json", "--timeout", "5", *args],
+                           capture_output=True, text=True, timeout=20)
+        t1 = time.monotonic()
+        if p.returncode == 0:
+            return (t0 + t1) / 2, json.loads(p.stdout)
+        print(f"bench_util: dvrctl {' '.join(args)} failed (attempt {attempt + 1} of 3): "
+              f"{p.stderr.strip()}", file=sys.stderr)
+    raise RuntimeError(f"bench_util: dvrctl {' '.join(args)} failed 3 times")
+
+
 def dvrd_sample(dvrctl, sock):
-    t0 = time.monotonic()
-    out = subprocess.run([dvrctl, "--socket", sock, "--json", "--timeout", "5", "stats"],
-                         check=True, capture_output=True, text=True, timeout=10).stdout
-    t1 = time.monotonic()
-    return (t0 + t1) / 2, json.loads(out)
+    return dvrctl_json(dvrctl, sock, "stats")
+
+
+def acl_hits(dvrctl, sock, acl):
+    """(time, {"ingress:N": packets, ..., "ingress:default": packets, "egress:default": packets})"""
+    t, c = dvrctl_json(dvrctl, sock, "acl", "show", acl)
+    hits = {}
+    for r in c.get("rules", []):
+        d = "ingress" if r.get("direction") == "DIRECTION_INGRESS" else "egress"
+        key = f'{d}:{r.get("rule")}'
+        hits[key] = hits.get(key, 0) + num(r, "packets")
+    hits["ingress:default"] = num(c, "default_ingress_packets")
+    hits["egress:default"] = num(c, "default_egress_packets")
+    return t, hits
 
 
 def dvrd_port(stats, name):
@@ -99,8 +129,10 @@ def measure_dvrd(a):
                a.start_timeout, f"dvrd to transmit on {a.dst}")
     time.sleep(a.warmup)
     t1, s1 = dvrd_sample(a.dvrctl, a.socket)
+    ta1, h1 = acl_hits(a.dvrctl, a.socket, a.acl) if a.acl else (0, {})
     time.sleep(a.seconds)
     t2, s2 = dvrd_sample(a.dvrctl, a.socket)
+    ta2, h2 = acl_hits(a.dvrctl, a.socket, a.acl) if a.acl else (0, {})
     dt = t2 - t1
 
     def d_port(name, key):
@@ -138,6 +170,22 @@ def measure_dvrd(a):
         if v:
             problems.append(f"{k} grew by {v}")
     d_routed = routed(s2) - routed(s1)
+    acl = {}
+    if a.acl:
+        allow = set(a.acl_allow.split(",")) if a.acl_allow else set()
+        for key in sorted(set(h1) | set(h2)):
+            d = h2.get(key, 0) - h1.get(key, 0)
+            if key in allow:
+                # Its own samples are a few ms off the port samples: compare rates.
+                acl[key] = d
+                acl_rate, sink_rate = d / (ta2 - ta1), dst_tx / dt
+                if abs(acl_rate - sink_rate) > TOLERANCE * max(sink_rate, 1):
+                    problems.append(f"ACL rule {key} counted {acl_rate:.0f} packets/s, "
+                                    f"the sink sent {sink_rate:.0f} packets/s")
+            elif d:
+                problems.append(f"ACL rule {key} counted {d} packets (expected none)")
+        for key in allow - set(h2):
+            problems.append(f"the ACL has no rule {key}")
 
     # The worker (there is exactly one): per-stage and whole-worker cycles per packet.
     workers2 = s2.get("workers", [])
@@ -157,7 +205,7 @@ def measure_dvrd(a):
         problems.append(f"expected one dvrd worker, found {len(workers2)}")
 
     print(json.dumps({
-        "system": "dvrd", "pps": dst_tx / dt, "dt": dt, "src_rx": src_rx, "dst_tx": dst_tx,
+        "system": a.system, "run": a.run, "pps": dst_tx / dt, "acl_hits": acl, "dt": dt, "src_rx": src_rx, "dst_tx": dst_tx,
         "routed": d_routed, "drops": drops, "tsc_hz": num(s2, "tsc_hz"),
         "worker_busy_cycles_per_pkt": busy_cpp, "worker_busy_fraction": wall_busy,
         "stages": stages, "problems": problems}))
@@ -189,7 +237,7 @@ def measure_l3fwd(a):
         v = (r2[k] - r1[k]) + (d2[k] - d1[k])
         if v:
             problems.append(f"{k} grew by {v}")
-    print(json.dumps({"system": "l3fwd", "pps": dst_tx / dt, "dt": dt, "src_rx": src_rx,
+    print(json.dumps({"system": "l3fwd", "run": a.run, "pps": dst_tx / dt, "dt": dt, "src_rx": src_rx,
                       "dst_tx": dst_tx, "problems": problems}))
 
 
@@ -198,37 +246,52 @@ def measure_l3fwd(a):
 def summarize(a):
     runs = [json.loads(line) for line in open(a.results) if line.strip()]
     tsc = next((r["tsc_hz"] for r in runs if r.get("tsc_hz")), None) or a.tsc_hz
-    by = {s: [r for r in runs if r["system"] == s] for s in ("dvrd", "l3fwd")}
+    systems = list(dict.fromkeys(r["system"] for r in runs))  # in the order they first ran
+    by = {s: [r for r in runs if r["system"] == s] for s in systems}
+    dvrds = [s for s in systems if s != "l3fwd"]
 
     print("\nRuns, in the order they ran (Mpps = sink tx over the window):")
-    print(f'  {"#":>2}  {"system":<6} {"Mpps":>8} {"window s":>9} {"src rx":>12} {"sink tx":>12}  check')
+    print(f'  {"#":>2}  {"system":<8} {"Mpps":>8} {"window s":>9} {"src rx":>12} {"sink tx":>12}  check')
     for i, r in enumerate(runs, 1):
         check = "ok" if not r["problems"] else "PROBLEM: " + "; ".join(r["problems"])
-        print(f'  {i:>2}  {r["system"]:<6} {r["pps"] / 1e6:>8.3f} {r["dt"]:>9.3f} '
+        if not r["problems"] and r.get("acl_hits"):
+            check += " (ACL allow rules: " + ", ".join(f"{k} {v}" for k, v in r["acl_hits"].items()) + ")"
+        print(f'  {i:>2}  {r["system"]:<8} {r["pps"] / 1e6:>8.3f} {r["dt"]:>9.3f} '
               f'{r["src_rx"]:>12} {r["dst_tx"]:>12}  {check}')
 
     med = {s: statistics.median(r["pps"] for r in v) for s, v in by.items() if v}
     print(f"\nCycles per packet = TSC Hz / median pps, TSC = {tsc / 1e9:.3f} GHz "
           f"(dvrd's rte_get_tsc_hz() from `dvrctl --json stats`; one worker core each)\n")
-    hdr = f'| {"system":<6} | {"median Mpps":>11} | {"min":>7} | {"max":>7} | {"cycles/packet":>13} | {"ratio dvrd/l3fwd":>16} |'
+    hdr = (f'| {"system":<8} | {"median Mpps":>11} | {"min":>7} | {"max":>7} | {"cycles/packet":>13} '
+           f'| {"ratio to l3fwd":>14} |')
     print(hdr)
     print("|" + "|".join("-" * (len(c)) for c in hdr.split("|")[1:-1]) + "|")
-    for s in ("dvrd", "l3fwd"):
-        if s not in med:
-            continue
+    for s in systems:
         pps = [r["pps"] for r in by[s]]
         ratio = med[s] / med["l3fwd"] if "l3fwd" in med and med["l3fwd"] else float("nan")
-        print(f"| {s:<6} | {med[s] / 1e6:>11.3f} | {min(pps) / 1e6:>7.3f} | {max(pps) / 1e6:>7.3f} | "
-              f"{tsc / med[s]:>13.1f} | {ratio:>16.3f} |")
-    pairs = [d["pps"] / l["pps"] for d, l in zip(by["dvrd"], by["l3fwd"]) if l["pps"]]
-    if pairs:
-        print(f"\nPer-pair ratio dvrd/l3fwd (run i of each): median {statistics.median(pairs):.3f}, "
-              f"min {min(pairs):.3f}, max {max(pairs):.3f}")
+        print(f"| {s:<8} | {med[s] / 1e6:>11.3f} | {min(pps) / 1e6:>7.3f} | {max(pps) / 1e6:>7.3f} | "
+              f"{tsc / med[s]:>13.1f} | {ratio:>14.3f} |")
+    # Run i of each system ran back to back: per-pair ratios cancel slow drifts of the machine.
+    pairs_to = [(s, "l3fwd") for s in dvrds if "l3fwd" in by]
+    if "dvrd" in by:
+        pairs_to += [(s, "dvrd") for s in dvrds if s != "dvrd"]
+    if pairs_to:
+        print()
+    for s, ref in pairs_to:
+        # Pairs by run number (a failed run leaves its partners unpaired, not shifted).
+        refs = {r.get("run"): r for r in by[ref]}
+        pairs = [x["pps"] / refs[x.get("run")]["pps"] for x in by[s]
+                 if x.get("run") in refs and refs[x.get("run")]["pps"]]
+        if pairs:
+            print(f"Per-pair ratio {s}/{ref} (run i of each): median {statistics.median(pairs):.3f}, "
+                  f"min {min(pairs):.3f}, max {max(pairs):.3f} ({len(pairs)} pairs)")
 
     # dvrd's own accounting over the same windows: median per stage of Δcycles/Δpackets.
-    dv = [r for r in by["dvrd"] if r.get("stages")]
-    if dv:
-        print("\ndvrd per-stage cycles/packet over the measurement windows (median of the runs;"
+    for s in dvrds:
+        dv = [r for r in by[s] if r.get("stages")]
+        if not dv:
+            continue
+        print(f"\n{s} per-stage cycles/packet over the measurement windows (median of the runs;"
               " dvrd's STAGE counters, Δcycles/Δpackets of the stage; 'per rx pkt' divides by"
               " every received packet):")
         print(f'  {"stage":<12} {"cyc/pkt":>8} {"per rx pkt":>10}')
@@ -266,11 +329,15 @@ def main():
     d.add_argument("--socket", required=True)
     d.add_argument("--src", default="src")
     d.add_argument("--dst", default="dst")
+    d.add_argument("--system", default="dvrd")
+    d.add_argument("--acl", default="")
+    d.add_argument("--acl-allow", default="", help="ingress:N,egress:M: the rules the traffic must hit")
     l3 = sub.add_parser("measure-l3fwd")
     l3.add_argument("--telemetry", required=True)
     l3.add_argument("--src-port", type=int, default=0)
     l3.add_argument("--dst-port", type=int, default=1)
     for x in (d, l3):
+        x.add_argument("--run", type=int, default=0, help="the run number, to pair the systems' runs")
         x.add_argument("--warmup", type=float, default=2)
         x.add_argument("--seconds", type=float, default=5)
         x.add_argument("--start-timeout", type=float, default=20)

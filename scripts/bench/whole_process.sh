@@ -8,7 +8,16 @@
 # one of l3fwd's default LPM routes to port 1 (the sink), and dvrd routes it from network n1
 # (198.18.0.0/24, the source's VM port) to network n2 (198.18.1.0/24, the sink's VM port).
 #
-# The systems run alternately (dvrd, l3fwd, dvrd, l3fwd, ...), RUNS times each. A run waits
+# A third system, "dvrd-acl", is the same dvrd and tenant with a network ACL of ACL_RULES rules
+# (default 1,000: half ingress, half egress; generated, see tests/bench/topology.h) attached to
+# n1 and n2, so every packet is classified twice (n1's egress rules, then n2's ingress rules);
+# the rule that lets the traffic through sits at 90 % of each direction's list. The ACL is sent
+# in one request by tests/bench/bench_acl_upsert and attached with `dvrctl network set-acl`; the
+# run also checks that the two allow rules counted packets at the sink's rate and that no other
+# rule or default counted any (`dvrctl --json acl show`).
+#
+# The systems run alternately (dvrd, dvrd-acl, l3fwd, dvrd, dvrd-acl, l3fwd, ...), RUNS times
+# each; per-pair ratios pair run i of each. A run waits
 # until the sink transmits, warms up WARMUP_SECONDS, then samples the counters twice,
 # SECONDS_PER_RUN apart: rate = Δ(sink tx packets) / Δt. dvrd is sampled with
 # `dvrctl --json stats`, l3fwd over DPDK telemetry (/ethdev/stats). Every run also checks that
@@ -24,7 +33,9 @@
 #   HUGEPAGES=512                               pages to reserve when none are reserved (the
 #                                               previous value is restored at exit)
 #   DVR_BENCH_DIR=/var/tmp/dvrd-bench           where l3fwd is built (outside the repository)
-#   DVRD_BUILD=<repo>/build                     dvrd's meson build directory (not rebuilt here)
+#   DVRD_BUILD=<repo>/build                     dvrd's meson build directory (not rebuilt here;
+#                                               it must hold tests/bench/bench_acl_upsert too)
+#   ACL_RULES=1000                              rules of dvrd-acl's network ACL; 0: no dvrd-acl
 #   KEEP_TMP=1                                  keep the temporary directory (logs, samples)
 # Exit status: 0 when every run was clean, 1 when a run had a problem or could not be done.
 #
@@ -47,6 +58,8 @@ HUGEPAGES=${HUGEPAGES:-512}
 DVRD_BUILD=${DVRD_BUILD:-$REPO/build}
 DVRD=$DVRD_BUILD/control/dvrd
 DVRCTL=$DVRD_BUILD/control/dvrctl/dvrctl
+ACL_UPSERT=$DVRD_BUILD/tests/bench/bench_acl_upsert
+ACL_RULES=${ACL_RULES:-1000}
 START_TIMEOUT=30 # seconds: a process must be forwarding by then
 STOP_TIMEOUT=10  # seconds: SIGTERM, then SIGKILL
 
@@ -59,6 +72,10 @@ die() { log "error: $*"; exit 1; }
   die "SECONDS_PER_RUN and WARMUP_SECONDS must be numbers"
 [[ $MEMORY == auto || $MEMORY == huge || $MEMORY == nohuge ]] || die "MEMORY is auto, huge or nohuge"
 [[ -x $DVRD && -x $DVRCTL ]] || die "$DVRD or $DVRCTL missing: build first (ninja -C $DVRD_BUILD)"
+[[ $ACL_RULES =~ ^[0-9]+$ ]] || die "ACL_RULES must be a number"
+if ((ACL_RULES > 0)); then
+  [[ -x $ACL_UPSERT ]] || die "$ACL_UPSERT missing: ninja -C $DVRD_BUILD tests/bench/bench_acl_upsert (or ACL_RULES=0)"
+fi
 if ! $PY -c 'import scapy' 2>/dev/null; then die "$PY with scapy is needed (gen_pcap.py)"; fi
 (( WORKER_CPU != MAIN_CPU )) || die "MAIN_CPU and WORKER_CPU must differ"
 
@@ -173,14 +190,16 @@ RESULTS=$TMP/results.jsonl
 : >"$RESULTS"
 
 echo "memory: $MEM_DESC; worker CPU $WORKER_CPU; $RUNS runs each, alternating, window ${SECONDS_PER_RUN}s after ${WARMUP_SECONDS}s warm-up"
+((ACL_RULES > 0)) && echo "dvrd-acl: dvrd with a $ACL_RULES-rule network ACL on n1 and n2 ($((ACL_RULES / 2)) egress rules, then $((ACL_RULES / 2)) ingress rules per packet)"
 echo "traffic: 64-byte UDP $SRC_IP -> $DST_IP (32 flows) from net_pcap (infinite_rx) to net_null (no-rx)"
 echo "dvrd:  $DVRD (git $(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo '?')$(git -C "$REPO" diff --quiet HEAD 2>/dev/null || echo '+local changes'), $(meson introspect "$DVRD_BUILD" --buildoptions 2>/dev/null | $PY -c 'import json,sys; print("buildtype "+[o["value"] for o in json.load(sys.stdin) if o["name"]=="buildtype"][0])' 2>/dev/null || echo 'buildtype ?'))"
 echo "l3fwd: $L3FWD (DPDK $(pkg-config --modversion libdpdk) sample, make -O3, --lookup=lpm --parse-ptype)"
 
 # --------------------------------------------------------------------------------- one run --
-run_dvrd() { # N
-  local n=$1 prefix="dvrbench-$$-dvrd-$1" sock="$TMP/dvrd-$1.sock" logf="$TMP/dvrd-$1.log" pid i
-  local C=("$DVRCTL" --socket "$sock" --timeout 5)
+run_dvrd() { # N [SYSTEM]: SYSTEM dvrd (default) or dvrd-acl (the same with the network ACL)
+  local n=$1 sys=${2:-dvrd}
+  local prefix="dvrbench-$$-$sys-$n" sock="$TMP/$sys-$n.sock" logf="$TMP/$sys-$n.log" pid i
+  local C=("$DVRCTL" --socket "$sock" --timeout 5) acl_args=() line
   PREFIXES+=("$prefix")
   "$DVRD" --socket "$sock" --idle-backoff off \
     --port "src=pcap,rx_pcap=$PCAP,infinite_rx=1" --port "dst=null,no-rx=1" \
@@ -207,15 +226,31 @@ run_dvrd() { # N
       "${C[@]}" vm-port add vm-src --network n1 --mac $SRC_MAC --ip $SRC_IP --port src &&
       "${C[@]}" vm-port add vm-dst --network n2 --mac $DST_MAC --ip $DST_IP --port dst
   } >>"$logf" 2>&1 || { tail -20 "$logf" >&2; log "configuring dvrd failed"; return 1; }
-  if ! in_bg $PY "$HERE/bench_util.py" measure-dvrd --dvrctl "$DVRCTL" --socket "$sock" \
-    --warmup "$WARMUP_SECONDS" --seconds "$SECONDS_PER_RUN" --start-timeout $START_TIMEOUT \
-    >"$TMP/dvrd-$n.json"; then
-    tail -20 "$logf" >&2; log "measuring dvrd failed"; return 1
+  if [[ $sys == dvrd-acl ]]; then
+    # The ACL in one request (its rules let UDP 198.18.0.0/24 -> 198.18.1.0/24 port 9 through),
+    # then attached to both networks: n1's egress and n2's ingress rules see every packet.
+    line=$("$ACL_UPSERT" --socket "$sock" --acl bench-acl --rules "$ACL_RULES" \
+      --src 198.18.0.0/24 --dst 198.18.1.0/24 --protocol udp --dst-port 9 2>>"$logf") &&
+      "${C[@]}" network set-acl n1 bench-acl >>"$logf" 2>&1 &&
+      "${C[@]}" network set-acl n2 bench-acl >>"$logf" 2>&1 ||
+      { tail -20 "$logf" >&2; log "configuring the network ACL failed"; return 1; }
+    echo "$line" >>"$logf"
+    [[ $line =~ allow_ingress=([0-9]+)\ allow_egress=([0-9]+) ]] || { log "bench_acl_upsert said: $line"; return 1; }
+    acl_args=(--acl bench-acl --acl-allow "ingress:${BASH_REMATCH[1]},egress:${BASH_REMATCH[2]}")
   fi
-  "${C[@]}" stats >"$TMP/dvrd-$n.stats" 2>&1 || true
+  if ! in_bg $PY "$HERE/bench_util.py" measure-dvrd --system "$sys" --run "$n" --dvrctl "$DVRCTL" \
+    --socket "$sock" "${acl_args[@]}" --warmup "$WARMUP_SECONDS" --seconds "$SECONDS_PER_RUN" \
+    --start-timeout $START_TIMEOUT >"$TMP/$sys-$n.json"; then
+    tail -20 "$logf" >&2; log "measuring $sys failed"; return 1
+  fi
+  "${C[@]}" stats >"$TMP/$sys-$n.stats" 2>&1 || true
   stop_pid "$pid"
   forget_pid "$pid"
-  cat "$TMP/dvrd-$n.json" >>"$RESULTS"
+  cat "$TMP/$sys-$n.json" >>"$RESULTS"
+}
+
+run_dvrd-acl() { # N
+  run_dvrd "$1" dvrd-acl
 }
 
 run_l3fwd() { # N
@@ -231,7 +266,7 @@ run_l3fwd() { # N
     </dev/null >"$logf" 2>&1 &
   pid=$!
   PIDS+=("$pid")
-  if ! in_bg $PY "$HERE/bench_util.py" measure-l3fwd --telemetry "/var/run/dpdk/$prefix/dpdk_telemetry.v2" \
+  if ! in_bg $PY "$HERE/bench_util.py" measure-l3fwd --run "$n" --telemetry "/var/run/dpdk/$prefix/dpdk_telemetry.v2" \
     --src-port 0 --dst-port 1 --warmup "$WARMUP_SECONDS" --seconds "$SECONDS_PER_RUN" \
     --start-timeout $START_TIMEOUT >"$TMP/l3fwd-$n.json"; then
     tail -20 "$logf" >&2; log "measuring l3fwd failed"; return 1
@@ -243,9 +278,12 @@ run_l3fwd() { # N
   cat "$TMP/l3fwd-$n.json" >>"$RESULTS"
 }
 
+SYSTEMS=(dvrd)
+((ACL_RULES > 0)) && SYSTEMS+=(dvrd-acl)
+SYSTEMS+=(l3fwd)
 failed=0
 for ((r = 1; r <= RUNS; r++)); do
-  for sys in dvrd l3fwd; do
+  for sys in "${SYSTEMS[@]}"; do
     log "run $r/$RUNS: $sys"
     if ! "run_$sys" "$r"; then
       failed=1
@@ -258,11 +296,11 @@ done
 TSC_FALLBACK=$(awk -F: '/^cpu MHz/ {printf "%.0f", $2 * 1e6; exit}' /proc/cpuinfo)
 summary_rc=0
 $PY "$HERE/bench_util.py" summarize "$RESULTS" --tsc-hz "${TSC_FALLBACK:-0}" || summary_rc=$?
-last_stats="$TMP/dvrd-$RUNS.stats"
-[[ -s $last_stats ]] || last_stats=""
-if [[ -n $last_stats ]]; then
+for sys in dvrd dvrd-acl; do
+  last_stats="$TMP/$sys-$RUNS.stats"
+  [[ -s $last_stats ]] || continue
   echo
-  echo "\`dvrctl stats\` at the end of the last dvrd run (cumulative since dvrd started, configuration included):"
+  echo "\`dvrctl stats\` at the end of the last $sys run (cumulative since dvrd started, configuration included):"
   cat "$last_stats"
-fi
+done
 ((failed == 0 && summary_rc == 0))

@@ -2,7 +2,7 @@
 // loses a packet while it does. Everything goes through TenantApi::upsert, exactly as the control
 // socket does it (minus the socket and the protobuf decode, measured on its own). Not a test: no
 // assertions, the numbers depend on the machine. Run as root (real EAL, no hugepages):
-//   build-bench/tests/bench/control_bench [--only=apply,loss,routes,raw] [--reps=5]
+//   build-bench/tests/bench/control_bench [--only=apply,loss,routes,raw,acl] [--reps=5]
 //       [--lcores=0@0,1@1] [--insert-requests=3] [--full]
 // Progress goes to stderr; one table to stdout at the end. About 2 minutes; --full adds about 6
 // (it sends the 1,000 one-router requests for real, twice).
@@ -23,7 +23,16 @@
 //              and at least --insert-requests requests each); where the time of one single-route
 //              request goes.
 //      raw     dp::RouterRoutes::apply on a 1M-route table for comparison (median of 5 chunks).
-//   4. ACL build time: n/a, no ACLs exist yet.
+//   4. acl     a generated network ACL (topology.h, bench_network_acl: half ingress, half egress,
+//              prefixes with single ports or small ranges) attached to both networks of a small
+//              tenant in one request: the request's wall time for 100, 1,000 and 10,000 rules
+//              (each repetition a new rule set, the previous one alive until the swap), where it
+//              goes (replayed: FilterCompiler::last_build_ms()), the classifiers' DPDK memory,
+//              what a request that does not touch the ACL (1 static route) costs with it there;
+//              then the loss method of 2. while the 10,000-rule ACL is attached under traffic,
+//              and while it is swapped for another 10,000-rule ACL.
+//              EAL memory is -m 2048 (was 1024): two compiled 10,000-rule ACLs are alive during a
+//              swap, besides the mbufs and the 1M-route table of 3.
 #include <rte_eal.h>
 #include <unistd.h>
 
@@ -32,9 +41,11 @@
 #include <cstdarg>
 #include <cstdio>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <numeric>
 #include <random>
+#include <set>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -42,6 +53,7 @@
 #include <vector>
 
 #include "dataplane.h"
+#include "filter_state.h"
 #include "frames.h"
 #include "net_addr.h"
 #include "route_table/router_routes.h"
@@ -49,6 +61,7 @@
 #include "tenant_forwarding.h"
 #include "tenant_model.h"
 #include "tenant_objects.h"
+#include "topology.h"
 
 namespace dvr::bench {
 namespace {
@@ -493,23 +506,20 @@ std::vector<v1::UpsertRequest> loss_requests(LossMode m) {
   return reqs;
 }
 
-void bench_loss(LossMode lm, const std::string& dir) {
-  const std::string mode = lm == LossMode::kOne    ? "1 request"
-                           : lm == LossMode::kMany ? "1,000 requests"
-                                                   : "111 requests";
-  const std::string how = lm == LossMode::kMixed ? "routers 1-100 one per request, 101-990 in one, "
-                                                   "991-1,000 one per request (--full: 1,000 "
-                                                   "requests); "
-                                                 : "";
-  progress("loss: applying the topology as " + mode + " under traffic");
-  Env env(8191);
-  // The small tenant: router ra between 10.0.1.0/24 (pa1 on the source) and 10.0.2.0/24 (pa2 on
-  // the sink).
+// The small tenant the loss measurements stream through: router ra between 10.0.1.0/24 (pa1 on
+// the pcap source) and 10.0.2.0/24 (pa2 on the null sink), 64 UDP flows 10.0.1.10 -> 10.0.2.20,
+// source ports 4000-4063, destination port 5000. `acl`: network ACL attached to na1 and na2.
+v1::UpsertRequest small_tenant(const std::string& acl = {}) {
   v1::UpsertRequest base;
+  v1::Object na1 = network("na1", 101), na2 = network("na2", 102);
+  if (!acl.empty()) {
+    na1.mutable_network()->set_network_acl_id(acl);
+    na2.mutable_network()->set_network_acl_id(acl);
+  }
   for (const v1::Object& o : {
            router("ra"),
-           network("na1", 101),
-           network("na2", 102),
+           na1,
+           na2,
            subnet("sa1", "na1", "10.0.1.0/24"),
            subnet("sa2", "na2", "10.0.2.0/24"),
            interface("ia1", "ra", "sa1", "02:0a:00:00:01:01"),
@@ -519,7 +529,17 @@ void bench_loss(LossMode lm, const std::string& dir) {
        }) {
     *base.add_objects() = o;
   }
-  env.upsert(base, "the small tenant");
+  return base;
+}
+
+// What the small tenant's stream is, for generated ACLs that must let it through.
+const BenchTraffic kStreamTraffic{{0x0a000100u, 24}, {0x0a000200u, 24}, "udp", 5000};
+
+// An Env with the small tenant and its stream ports (the pcap source and the null sink), plus
+// the big topology's bound null ports.
+std::unique_ptr<Env> stream_env(const std::string& dir) {
+  auto env = std::make_unique<Env>(8191);
+  env->upsert(small_tenant(), "the small tenant");
   std::vector<test::Frame> stream;
   for (unsigned i = 0; i < 64; ++i) {
     test::Ipv4Fields f;
@@ -532,12 +552,23 @@ void bench_loss(LossMode lm, const std::string& dir) {
   }
   const std::string pcap = dir + "/stream.pcap";
   write_pcap(pcap, stream);
-  env.dp->add_port(
+  env->dp->add_port(
       dp::PortSpec{"src", dp::PortType::kPcap, {{"rx_pcap", pcap}, {"infinite_rx", "1"}}, {}});
-  env.add_null("sink");
-  env.add_bound_ports();  // ports_changed() too
+  env->add_null("sink");
+  env->add_bound_ports();  // ports_changed() too
+  return env;
+}
 
-  const std::vector<v1::UpsertRequest> reqs = loss_requests(lm);
+// Runs the stream through `env` (its workers started here, stopped at the end), calls `apply`
+// (which returns the seconds its requests took) after 600 ms of quiet traffic, lets the stream run
+// 300 ms more, and reports: LOSS=0 when source rx = sink tx = packets ra routed and every drop
+// counter (every reason, every port, every router) is 0; the stream's rate during the apply
+// against just before it. `objects` (when not 0) gives an objects/s rate in the detail.
+// `extra` (optional) adds to the LOSS row's detail, once the workers have stopped.
+void measure_loss(Env& env, const std::string& label, const std::string& how, double objects,
+                  const std::function<double()>& apply,
+                  const std::function<std::string()>& extra = {}) {
+  const uint64_t rx_start = port(*env.dp, "src").rx_packets;
   env.dp->start_workers();
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
   const auto w0 = Clock::now();
@@ -546,7 +577,7 @@ void bench_loss(LossMode lm, const std::string& dir) {
   const uint64_t rx0 = port(*env.dp, "src").rx_packets;
   const double quiet_s = since(w0);
   const auto t0 = Clock::now();
-  const double upsert_s = env.apply_all(reqs, nullptr, "the topology under traffic");
+  const double upsert_s = apply();
   const double wall = since(t0);
   const uint64_t rx1 = port(*env.dp, "src").rx_packets;
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
@@ -571,14 +602,22 @@ void bench_loss(LossMode lm, const std::string& dir) {
   env.api->fill_router_stats(st);
   for (const auto& r : st.routers()) {
     if (r.router_id() == "ra") routed = r.routed_packets();
-    for (const auto& d : r.drop_reasons()) router_drops += d.packets();
+    for (const auto& d : r.drop_reasons()) {
+      router_drops += d.packets();
+      if (d.packets() != 0) {
+        reasons += fmt(" router %s:%s=%llu", r.router_id().c_str(), d.reason().c_str(),
+                       static_cast<unsigned long long>(d.packets()));
+      }
+    }
   }
   const dp::WorkerSnapshot w = env.dp->worker_stats()[0];
-  const bool lossless = in.rx_packets > 0 && out.tx_packets == in.rx_packets && all_drops == 0 &&
-                        router_drops == 0 && routed == in.rx_packets && other_tx == 0 &&
-                        in.hw.rx_errors == 0 && out.hw.tx_errors == 0 && w.punted == 0;
+  // (the stream must have run during the apply: a source that stopped proves nothing)
+  const bool lossless = rx1 > rx0 && in.rx_packets > rx_start && out.tx_packets == in.rx_packets &&
+                        all_drops == 0 && router_drops == 0 && routed == in.rx_packets &&
+                        other_tx == 0 && in.hw.rx_errors == 0 && out.hw.tx_errors == 0 &&
+                        w.punted == 0;
   const auto u = [](uint64_t v) { return grouped(static_cast<double>(v)); };
-  row("topology in " + mode + ", under traffic",
+  row(label,
       lossless ? "LOSS=0"
                : fmt("LOSS=%lld", static_cast<long long>(in.rx_packets) -
                                       static_cast<long long>(out.tx_packets)),
@@ -587,14 +626,169 @@ void bench_loss(LossMode lm, const std::string& dir) {
           u(in.rx_packets).c_str(), u(out.tx_packets).c_str(), u(routed).c_str(),
           u(all_drops).c_str(), u(router_drops).c_str(), reasons.c_str(), u(w.punted).c_str(),
           u(other_tx).c_str(), u(in.hw.rx_errors).c_str(), u(in.hw.rx_nombuf).c_str(),
-          u(in.hw.rx_missed).c_str(), u(out.hw.tx_errors).c_str()));
+          u(in.hw.rx_missed).c_str(), u(out.hw.tx_errors).c_str()) +
+          (extra ? extra() : std::string()));
   const double rate_quiet = static_cast<double>(rx0 - rx_w0) / quiet_s;
   const double rate_apply = static_cast<double>(rx1 - rx0) / wall;
   row("  apply time under traffic", dur(upsert_s),
-      fmt("%s%s objects/s; stream %.2f Mpps during the apply vs %.2f Mpps just before "
+      fmt("%s%s%sstream %.2f Mpps during the apply vs %.2f Mpps just before "
           "(1 worker; the source cannot lose, a stall shows as a lower rate)",
-          how.c_str(), rate(kRouters * kObjectsPerRouter / upsert_s).c_str(), rate_apply / 1e6,
-          rate_quiet / 1e6));
+          how.c_str(), objects > 0 ? rate(objects / upsert_s).c_str() : "",
+          objects > 0 ? " objects/s; " : "", rate_apply / 1e6, rate_quiet / 1e6));
+}
+
+void bench_loss(LossMode lm, const std::string& dir) {
+  const std::string mode = lm == LossMode::kOne    ? "1 request"
+                           : lm == LossMode::kMany ? "1,000 requests"
+                                                   : "111 requests";
+  const std::string how = lm == LossMode::kMixed ? "routers 1-100 one per request, 101-990 in one, "
+                                                   "991-1,000 one per request (--full: 1,000 "
+                                                   "requests); "
+                                                 : "";
+  progress("loss: applying the topology as " + mode + " under traffic");
+  std::unique_ptr<Env> env = stream_env(dir);
+  const std::vector<v1::UpsertRequest> reqs = loss_requests(lm);
+  measure_loss(*env, "topology in " + mode + ", under traffic", how, kRouters * kObjectsPerRouter,
+               [&] { return env->apply_all(reqs, nullptr, "the topology under traffic"); });
+}
+
+// ---- 4. network ACLs: build time, and loss while one is attached and swapped under traffic.
+
+constexpr uint32_t kAclRules = 10'000;
+
+// DPDK memory of the ACL classifiers in the dataplane's published configuration.
+size_t acl_memory(const dp::Dataplane& d) {
+  const dp::L3State* l3 = d.l3();
+  if (l3 == nullptr) return 0;
+  std::set<const dp::Classifier*> seen;
+  size_t total = 0;
+  for (const auto& t : l3->acl_tables) {
+    if (t && t->classifier && seen.insert(t->classifier.get()).second) {
+      total += t->classifier->memory_bytes();
+    }
+  }
+  return total;
+}
+
+std::string mib(size_t bytes) {
+  return fmt("%.1f MiB", static_cast<double>(bytes) / (1 << 20));
+}
+
+// One request: the generated ACL (`rules` rules, half per direction, `seed`) and the small
+// tenant's two networks attached to it (replace: the networks exist already).
+v1::UpsertRequest acl_request(uint32_t rules, uint32_t seed) {
+  v1::UpsertRequest req;
+  req.set_replace(true);
+  *req.add_objects() = bench_network_acl("acl", rules, kStreamTraffic, seed);
+  const v1::UpsertRequest tenant = small_tenant("acl");
+  for (const v1::Object& o : tenant.objects()) {
+    if (o.has_network()) *req.add_objects() = o;
+  }
+  return req;
+}
+
+void bench_acl(int reps, const std::string& dir) {
+  section(
+      fmt("4. Network ACL of %s rules (half ingress, half egress; generated: prefixes and "
+          "single ports or small ranges), attached to both networks of a small tenant",
+          grouped(kAclRules).c_str()));
+  // Build time: through TenantApi (the wall time of the request), and replayed on a
+  // TenantForwarding of our own for FilterCompiler::last_build_ms(). Each repetition sends
+  // another rule set (another seed), so each is a real compile, with the previous ACL alive.
+  for (const uint32_t rules : {uint32_t{100}, uint32_t{1'000}, kAclRules}) {
+    const int n = rules == kAclRules ? reps : std::min(reps, 3);
+    std::vector<double> wall;
+    size_t memory = 0;
+    {
+      Env env(4095);
+      env.add_bound_ports();
+      env.upsert(small_tenant(), "the small tenant");
+      for (int i = 0; i < n; ++i) {
+        progress(fmt("acl: %u rules, request %d of %d", rules, i + 1, n));
+        const v1::UpsertRequest req = acl_request(rules, static_cast<uint32_t>(100 + i));
+        wall.push_back(env.upsert(req, "the ACL"));
+        memory = acl_memory(*env.dp);
+      }
+    }
+    std::string where, unrelated;
+    {
+      Env renv(4095);
+      renv.add_bound_ports();
+      renv.api.reset();  // our TenantForwarding publishes instead
+      TenantModel model;
+      TenantForwarding fwd(*renv.dp);
+      replay(model, fwd, small_tenant());
+      const Breakdown b = replay(model, fwd, acl_request(rules, 100));
+      where = breakdown_text(b) +
+              fmt("; FilterCompiler::last_build_ms() %.1f ms", fwd.filters().last_build_ms());
+      // A request that does not touch the ACL (one static route), with the ACL in the model:
+      // what the ACL costs every other request.
+      std::vector<double> t;
+      double build_ms = 0;
+      for (int i = 0; i < 5; ++i) {
+        v1::UpsertRequest route;
+        *route.add_objects() =
+            static_route(fmt("u%d", i), "ra", fmt("192.0.2.%d/32", i), "10.0.2.20");
+        t.push_back(replay(model, fwd, route).total());
+        build_ms = fwd.filters().last_build_ms();
+      }
+      unrelated = fmt("%s (median of 5, replayed; FilterCompiler::last_build_ms() %.2f ms)",
+                      dur(median(t)).c_str(), build_ms);
+    }
+    row(fmt("upsert of a %s-rule ACL + its 2 networks (1 request)",
+            grouped(static_cast<double>(rules)).c_str()),
+        dur(median(wall)),
+        fmt("median of %d (min %s, max %s); ACL classifiers %s (DPDK memory, both directions)", n,
+            dur(*std::min_element(wall.begin(), wall.end())).c_str(),
+            dur(*std::max_element(wall.begin(), wall.end())).c_str(), mib(memory).c_str()));
+    row("  where 1 such request goes (replayed)", "", where);
+    row("  then 1 request of 1 static route (not touching the ACL)", "", unrelated);
+  }
+
+  // Loss: the stream runs while the ACL is attached (no ACL -> 10,000 rules), then while it is
+  // replaced by another 10,000-rule ACL (both compiled versions alive during the swap).
+  progress("acl: attaching and swapping a 10,000-rule ACL under traffic");
+  std::unique_ptr<Env> env = stream_env(dir);
+  const auto [in_rule, out_rule] = bench_acl_allow_numbers(kAclRules);
+  const auto hits = [&] {
+    v1::FilterCountersRequest req;
+    req.set_kind(v1::OBJECT_KIND_NETWORK_ACL);
+    req.set_id("acl");
+    const v1::Response r = env->api->filter_counters(req);
+    uint64_t in = 0, out = 0, other = 0;
+    for (const auto& h : r.filter_counters().rules()) {
+      const bool ingress = h.direction() == v1::DIRECTION_INGRESS;
+      if (ingress && h.rule() == std::to_string(in_rule)) {
+        in += h.packets();
+      } else if (!ingress && h.rule() == std::to_string(out_rule)) {
+        out += h.packets();
+      } else {
+        other += h.packets();
+      }
+    }
+    other += r.filter_counters().default_ingress_packets() +
+             r.filter_counters().default_egress_packets();
+    return fmt(
+        "; the ACL's counters: allow rules %s (ingress) and %s (egress), every other rule "
+        "and the defaults %s; ACL classifiers %s",
+        grouped(static_cast<double>(in)).c_str(), grouped(static_cast<double>(out)).c_str(),
+        grouped(static_cast<double>(other)).c_str(), mib(acl_memory(*env->dp)).c_str());
+  };
+  const v1::UpsertRequest attach = acl_request(kAclRules, 100);
+  measure_loss(
+      *env, "attach the 10,000-rule ACL under traffic", "1 request; ", 0,
+      [&] { return env->upsert(attach, "the ACL under traffic"); }, hits);
+  // The swap, on a fresh dataplane (its stream cannot be restarted) that has the first ACL before
+  // the stream starts. The counters belong to the compiled ACL: after the swap they count from
+  // zero, so they count exactly the packets routed after it.
+  env.reset();
+  env = stream_env(dir);
+  env->upsert(attach, "the first ACL");
+  const v1::UpsertRequest swap = acl_request(kAclRules, 200);
+  measure_loss(
+      *env, "swap it for another 10,000-rule ACL under traffic", "1 request; ", 0,
+      [&] { return env->upsert(swap, "the second ACL under traffic"); },
+      [&] { return hits() + " (counted since the swap)"; });
 }
 
 // ---- 3. route inserts into a router that holds 1M routes.
@@ -806,12 +1000,12 @@ int main(int argc, char** argv) {
     if (!a.starts_with("--only=") && !a.starts_with("--reps=") && !a.starts_with("--lcores=") &&
         !a.starts_with("--insert-requests=") && a != "--full") {
       std::fprintf(stderr,
-                   "usage: control_bench [--only=apply,loss,routes,raw] [--reps=5] "
+                   "usage: control_bench [--only=apply,loss,routes,raw,acl] [--reps=5] "
                    "[--lcores=0@0,1@1] [--insert-requests=3] [--full]\n");
       return 2;
     }
   }
-  const std::string only = "," + flag(argc, argv, "only", "apply,loss,routes,raw") + ",";
+  const std::string only = "," + flag(argc, argv, "only", "apply,loss,routes,raw,acl") + ",";
   const auto want = [&](const char* part) {
     return only.find(std::string(",") + part + ",") != std::string::npos;
   };
@@ -826,7 +1020,7 @@ int main(int argc, char** argv) {
   std::vector<std::string> eal = {"control_bench",
                                   "--no-huge",
                                   "-m",
-                                  "1024",
+                                  "2048",
                                   "--no-pci",
                                   "--lcores",
                                   lcores,
@@ -856,8 +1050,7 @@ int main(int argc, char** argv) {
     }
     if (want("routes")) bench_routes(std::min<size_t>(insert_requests, 20));
     if (want("raw")) bench_raw();
-    section("4. ACL build time");
-    row("ACL build time", "n/a", "no ACLs exist yet");
+    if (want("acl")) bench_acl(reps, dir);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "control_bench: %s\n", e.what());
     rc = 1;
@@ -870,7 +1063,7 @@ int main(int argc, char** argv) {
   const char* build = "not optimised";
 #endif
   print_report(
-      fmt("dvrd control-plane benchmark (%s build; EAL --no-huge, lcores %s; wall "
+      fmt("dvrd control-plane benchmark (%s build; EAL --no-huge -m 2048, lcores %s; wall "
           "times from std::chrono::steady_clock; total run %.0f s)",
           build, lcores.c_str(), since(t0)));
 

@@ -20,6 +20,17 @@
 //
 // Before timing, each benchmark pushes every frame of its flow set once and checks that the
 // path does what it claims (right egress port, no drop, router counters, no leaked mbuf).
+//
+// Filtered paths (topology.h, set_filters): RoutedAcl routes the UDP flows through network ACL
+// "bench-acl" (half its rules ingress, half egress; the flows' allow rule sits at 90 % of each
+// direction's list, a deny rule for the same traffic after it); RoutedSg and L2Sg send TCP ACK
+// segments (mid-stream: tracked as established) to and from VMs in security group "bench-sg".
+// Their check adds: the ACL's allow rules counted every packet and nothing else moved (defaults
+// included); for security groups, every flow has its conntrack entry in each filtered VM's zone
+// after the check pass (which is what pre-establishes them), and the connections created equal
+// the rule hits. Extra counters:
+//   acl_MiB    DPDK memory of the ACL classifiers (as measured when rte_acl built them)
+//   ct_new     conntrack entries created during the timed loop (0: every packet was established)
 #include <benchmark/benchmark.h>
 #include <rte_cycles.h>
 #include <rte_eal.h>
@@ -75,11 +86,19 @@ uint16_t frame_len(size_t flow, bool imix) {
   return imix ? kImix[flow % 12] : 60;
 }
 
-t::Frame udp_frame(const t::Mac6& dst_mac, uint32_t dst_ip, uint16_t sport, uint16_t len) {
+// UDP, or with `tcp` a TCP ACK segment (no SYN: conntrack picks it up as established).
+t::Frame udp_frame(const t::Mac6& dst_mac, uint32_t dst_ip, uint16_t sport, uint16_t len,
+                   bool tcp = false) {
   t::Ipv4Fields f;
   f.src = t::ip("10.0.1.10");
   f.dst = dst_ip;
   f.ttl = 64;
+  if (tcp) {
+    f.proto = 6;
+    return t::ethernet(dst_mac, kVm1, 0x0800,
+                       t::ipv4(f, t::tcp(sport, 5000, 0x10, 1000u + sport, 1,
+                                         t::bytes(len - 54u, static_cast<uint8_t>(sport)))));
+  }
   return t::ethernet(
       dst_mac, kVm1, 0x0800,
       t::ipv4(f, t::udp(sport, 5000, t::bytes(len - 42u, static_cast<uint8_t>(sport)))));
@@ -95,7 +114,7 @@ uint32_t routed_destination(size_t flow, size_t flows, bool spread) {
   return p.addr | (scramble & ~p.mask());
 }
 
-FrameSet make_frames(Path path, size_t flows, bool imix, bool spread) {
+FrameSet make_frames(Path path, size_t flows, bool imix, bool spread, bool tcp) {
   FrameSet fs;
   fs.stride = imix ? 1536 : 64;
   fs.data.assign(flows * fs.stride, 0);
@@ -105,10 +124,10 @@ FrameSet make_frames(Path path, size_t flows, bool imix, bool spread) {
     t::Frame f;
     switch (path) {
       case Path::kL2:  // to vm3 on the same network; flows differ in the UDP source port
-        f = udp_frame(kVm3, t::ip("10.0.1.30"), sport, len);
+        f = udp_frame(kVm3, t::ip("10.0.1.30"), sport, len, tcp);
         break;
       case Path::kRouted:
-        f = udp_frame(kGw1, routed_destination(i, flows, spread), sport, len);
+        f = udp_frame(kGw1, routed_destination(i, flows, spread), sport, len, tcp);
         break;
       case Path::kArpReply:  // who has 10.0.1.1 (the gateway)? padded to the minimum frame
         f = t::ethernet(t::mac("ff:ff:ff:ff:ff:ff"), kVm1, 0x0806,
@@ -139,8 +158,9 @@ inline bool fill_burst(rte_mbuf** pkts, const FrameSet& fs, size_t& cursor, uint
 
 struct Snapshot {
   std::map<std::string, uint64_t> tx, drops;
-  uint64_t routed = 0, arp_replies = 0, punted = 0;
+  uint64_t routed = 0, arp_replies = 0, punted = 0, ct_created = 0, ct_revoked = 0;
   std::vector<dp::StageSnapshot> stages;
+  std::map<std::string, uint64_t> acl_hits, sg_hits;  // when the topology has them
 };
 
 Snapshot snapshot() {
@@ -153,8 +173,88 @@ Snapshot snapshot() {
   s.routed = g_topo->routed_by_r1();
   s.arp_replies = w.arp_replies;
   s.punted = w.punted;
+  s.ct_created = w.conntrack_created;
+  s.ct_revoked = w.conntrack_revoked;
   s.stages = w.stages;
+  if (g_topo->filters().acl_rules > 0) s.acl_hits = g_topo->acl_hits(kBenchAcl);
+  if (g_topo->filters().sg_rules > 0) s.sg_hits = g_topo->sg_hits(kBenchSg);
   return s;
+}
+
+// The conntrack entries of frames that are not in the table, in the zone of dataplane port
+// `zone` (the frames are untagged Ethernet + IPv4 + TCP/UDP).
+size_t missing_connections(const FrameSet& fs, uint16_t zone) {
+  dp::ConnTable& ct = g_topo->dp().conntrack();
+  const uint32_t now = g_topo->dp().conntrack_now_ms();
+  size_t missing = 0;
+  for (size_t i = 0; i < fs.size(); ++i) {
+    const uint8_t* ip = fs.at(i) + 14;
+    const auto be32 = [](const uint8_t* p) {
+      return uint32_t{p[0]} << 24 | uint32_t{p[1]} << 16 | uint32_t{p[2]} << 8 | p[3];
+    };
+    dp::FlowKey k;
+    k.protocol = ip[9];
+    k.src_ip = be32(ip + 12);
+    k.dst_ip = be32(ip + 16);
+    k.src_port = static_cast<uint16_t>(ip[20] << 8 | ip[21]);
+    k.dst_port = static_cast<uint16_t>(ip[22] << 8 | ip[23]);
+    k.zone = zone;
+    if (ct.lookup(k, ct.hash(k), now).slot == dp::ConnTable::kNone) ++missing;
+  }
+  return missing;
+}
+
+// What is wrong with the filters' counters after `n` packets of `fs` went through, or "".
+std::string verify_filters(Path path, const FrameSet& fs, uint64_t n, const Snapshot& before,
+                           const Snapshot& after) {
+  const Filters& f = g_topo->filters();
+  char buf[300];
+  if (f.acl_rules > 0) {
+    const auto [in_rule, out_rule] = bench_acl_allow_numbers(f.acl_rules);
+    std::map<std::string, uint64_t> want;
+    if (path == Path::kRouted) {
+      want["ingress:" + std::to_string(in_rule)] = n;                       // n2's ingress
+      if (f.acl_nets == 2) want["egress:" + std::to_string(out_rule)] = n;  // n1's egress
+    }
+    for (const auto& [rule, hits] : after.acl_hits) {
+      const auto it = before.acl_hits.find(rule);
+      const uint64_t moved = hits - (it == before.acl_hits.end() ? 0 : it->second);
+      const uint64_t expected = want.contains(rule) ? want[rule] : 0;
+      if (moved != expected) {
+        std::snprintf(buf, sizeof buf, "network ACL rule %s counted %lu packets, expected %lu",
+                      rule.c_str(), static_cast<unsigned long>(moved),
+                      static_cast<unsigned long>(expected));
+        return buf;
+      }
+    }
+  }
+  if (f.sg_rules > 0) {
+    const uint16_t dst = path == Path::kL2 ? g_topo->l2_sink_port() : g_topo->routed_sink_port();
+    std::vector<std::pair<const char*, uint16_t>> zones = {{"destination", dst}};
+    if (f.sg_vms == 2) zones.emplace_back("source", g_topo->src_port());
+    for (const auto& [what, zone] : zones) {
+      if (const size_t m = missing_connections(fs, zone); m != 0) {
+        std::snprintf(buf, sizeof buf,
+                      "%zu of %zu flows have no conntrack entry in the %s VM's zone", m, fs.size(),
+                      what);
+        return buf;
+      }
+    }
+    uint64_t hits = 0;
+    for (const auto& [rule, h] : after.sg_hits) {
+      const auto it = before.sg_hits.find(rule);
+      hits += h - (it == before.sg_hits.end() ? 0 : it->second);
+    }
+    const uint64_t created = after.ct_created - before.ct_created;
+    if (hits != created || created > n * zones.size()) {
+      std::snprintf(buf, sizeof buf,
+                    "security group rule hits (%lu) and connections created (%lu) disagree",
+                    static_cast<unsigned long>(hits), static_cast<unsigned long>(created));
+      return buf;
+    }
+    if (after.ct_revoked != before.ct_revoked) return "conntrack entries were revoked";
+  }
+  return {};
 }
 
 // Pushes every frame once; returns what is wrong with the path, or an empty string.
@@ -194,13 +294,14 @@ std::string verify(Path path, const FrameSet& fs) {
   if (const unsigned in_use = rte_mempool_in_use_count(g_pool); in_use != 0) {
     return "mbufs leaked: " + std::to_string(in_use) + " still in use";
   }
-  return {};
+  return verify_filters(path, fs, n, before, after);
 }
 
 void run_path(benchmark::State& state, Path path, const Scale& scale, size_t flows, bool imix,
-              bool spread) {
+              bool spread, const Filters& filters = Filters{0, 0, 0, 0}, bool tcp = false) {
   try {
     g_topo->ensure(scale);
+    g_topo->set_filters(filters);
   } catch (const std::exception& e) {
     state.SkipWithError(e.what());
     return;
@@ -210,19 +311,31 @@ void run_path(benchmark::State& state, Path path, const Scale& scale, size_t flo
     return;
   }
   // Frames are built and the path verified once per benchmark instance (Google Benchmark
-  // calls the function several times to settle on an iteration count).
-  static std::map<std::tuple<Path, size_t, bool, bool, uint32_t, uint32_t>, FrameSet> cache;
-  const auto key = std::tuple(path, flows, imix, spread, scale.routers, scale.routes);
+  // calls the function several times to settle on an iteration count), and again whenever the
+  // model changed in between (the check pass is also what establishes the connections).
+  struct Verified {
+    FrameSet frames;
+    uint64_t serial = 0;
+  };
+  static std::map<std::tuple<Path, size_t, bool, bool, uint32_t, uint32_t, bool>, Verified> cache;
+  const auto key = std::tuple(path, flows, imix, spread, scale.routers, scale.routes, tcp);
   auto it = cache.find(key);
   if (it == cache.end()) {
-    FrameSet built = make_frames(path, flows, imix, spread);
-    if (const std::string err = verify(path, built); !err.empty()) {
-      state.SkipWithError(err.c_str());
+    it = cache.emplace(key, Verified{make_frames(path, flows, imix, spread, tcp), 0}).first;
+  }
+  if (it->second.serial != g_topo->serial()) {
+    try {
+      if (const std::string err = verify(path, it->second.frames); !err.empty()) {
+        state.SkipWithError(err.c_str());
+        return;
+      }
+    } catch (const std::exception& e) {
+      state.SkipWithError(e.what());
       return;
     }
-    it = cache.emplace(key, std::move(built)).first;
+    it->second.serial = g_topo->serial();
   }
-  const FrameSet& fs = it->second;
+  const FrameSet& fs = it->second.frames;
 
   dp::Worker& worker = g_topo->dp().worker(0);
   const uint16_t src = g_topo->src_port();
@@ -246,7 +359,8 @@ void run_path(benchmark::State& state, Path path, const Scale& scale, size_t flo
     for (size_t i = 0; i < stages.size(); ++i) c[i] = stages[i].cycles;
     return c;
   };
-  const std::vector<dp::StageSnapshot> stages_before = g_topo->dp().worker_stats()[0].stages;
+  const dp::WorkerSnapshot worker_before = g_topo->dp().worker_stats()[0];
+  const std::vector<dp::StageSnapshot>& stages_before = worker_before.stages;
   rte_mbuf* pkts[kBurst];
   size_t cursor = 0;
   uint32_t in_chunk = 0;
@@ -279,7 +393,8 @@ void run_path(benchmark::State& state, Path path, const Scale& scale, size_t flo
     for (size_t i = 0; i < s1.size(); ++i) cur.stage[i] = s1[i] - s0[i];
     chunks.push_back(cur);
   }
-  const std::vector<dp::StageSnapshot> stages_after = g_topo->dp().worker_stats()[0].stages;
+  const dp::WorkerSnapshot worker_after = g_topo->dp().worker_stats()[0];
+  const std::vector<dp::StageSnapshot>& stages_after = worker_after.stages;
 
   std::vector<uint64_t> costs;
   for (const Chunk& c : chunks) costs.push_back(c.iter);
@@ -316,6 +431,13 @@ void run_path(benchmark::State& state, Path path, const Scale& scale, size_t flo
   state.counters["iter_Mpps"] = hz / per_pkt(kept.iter) / 1e6;
   state.counters["preempt%"] =
       100.0 * static_cast<double>(chunks.size() - n_kept) / static_cast<double>(chunks.size());
+  if (filters.acl_rules > 0) {
+    state.counters["acl_MiB"] = static_cast<double>(g_topo->acl_memory_bytes()) / (1 << 20);
+  }
+  if (filters.sg_rules > 0) {
+    state.counters["ct_new"] =
+        static_cast<double>(worker_after.conntrack_created - worker_before.conntrack_created);
+  }
 
   const auto packets = static_cast<uint64_t>(state.iterations()) * kBurst;
   // Bytes of the frames sent: whole passes over the set, then the start of one more.
@@ -345,9 +467,38 @@ void Routed(benchmark::State& state) {
            state.range(4) != 0);
 }
 
+// Args: flows, acl_rules (in network ACL "bench-acl", half per direction), nets (1: the ACL is on
+// the destination network n2 only, so a packet meets the ingress half; 2: on n1 and n2, so a
+// packet meets both halves, n1's egress then n2's ingress). UDP, as Routed.
+void RoutedAcl(benchmark::State& state) {
+  const Filters f{static_cast<uint32_t>(state.range(1)), static_cast<uint8_t>(state.range(2)), 0,
+                  0};
+  run_path(state, Path::kRouted, Scale{1, 10}, static_cast<size_t>(state.range(0)), false, false,
+           f);
+}
+
+// Args: flows, sg_rules (in security group "bench-sg"; 0: no group, the same TCP traffic
+// unfiltered), vms (1: the destination VM is in the group; 2: the source VM too). TCP ACK
+// segments on connections established by the check pass.
+void RoutedSg(benchmark::State& state) {
+  const Filters f{0, 0, static_cast<uint32_t>(state.range(1)),
+                  static_cast<uint8_t>(state.range(2))};
+  run_path(state, Path::kRouted, Scale{1, 10}, static_cast<size_t>(state.range(0)), false, false, f,
+           true);
+}
+
+// As RoutedSg, between vm1 and vm3 on network n1 (switched).
+void L2Sg(benchmark::State& state) {
+  const Filters f{0, 0, static_cast<uint32_t>(state.range(1)),
+                  static_cast<uint8_t>(state.range(2))};
+  run_path(state, Path::kL2, Scale{1, 10}, static_cast<size_t>(state.range(0)), false, false, f,
+           true);
+}
+
 // Benchmarks run in registration order, which is chosen so that the tenant model only grows:
 // everything at 1 router and 10 routes, then 1,000 routers, then (after one rebuild) r1's
-// table at 100k and 1M routes. A filtered run builds just what it needs.
+// table at 100k and 1M routes, then (after another) the filtered paths, ordered so that each
+// ACL and group is compiled once. A filtered run builds just what it needs.
 BENCHMARK(L2)->ArgNames({"flows", "imix"})->ArgsProduct({{1, 1000}, {0}})->Args({1000, 1});
 BENCHMARK(ArpReply);
 BENCHMARK(Routed)
@@ -358,6 +509,26 @@ BENCHMARK(Routed)
     ->ArgsProduct({{1000}, {100000}, {1}, {0}, {0, 1}})
     ->ArgsProduct({{1000}, {1000000}, {1}, {0}, {0, 1}})
     ->Args({100000, 1000000, 1, 0, 1});
+BENCHMARK(RoutedAcl)
+    ->ArgNames({"flows", "acl_rules", "nets"})
+    ->Args({1, 100, 2})
+    ->Args({1000, 100, 2})
+    ->Args({100000, 100, 2})
+    ->Args({1000, 100, 1})
+    ->Args({1000, 1000, 2})  // the whole-process benchmark's ACL (dvrd-acl)
+    ->Args({1, 10000, 2})
+    ->Args({1000, 10000, 2})
+    ->Args({100000, 10000, 2})
+    ->Args({1000, 10000, 1});
+BENCHMARK(RoutedSg)
+    ->ArgNames({"flows", "sg_rules", "vms"})
+    ->Args({1000, 0, 0})
+    ->Args({1000, 10, 2})
+    ->Args({100000, 10, 2})
+    ->Args({1000, 10, 1})
+    ->Args({1000, 1000, 2})
+    ->Args({100000, 1000, 2});
+BENCHMARK(L2Sg)->ArgNames({"flows", "sg_rules", "vms"})->Args({1000, 0, 0})->Args({1000, 10, 2});
 
 // The console table without the per-stage counters, which get a table of their own at the end.
 class Reporter : public benchmark::ConsoleReporter {

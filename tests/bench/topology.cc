@@ -1,13 +1,17 @@
 #include "topology.h"
 
-#include "tenant_objects.h"
-
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <iterator>
 #include <random>
+#include <set>
 #include <stdexcept>
 #include <string>
 #include <unordered_set>
+
+#include "filter_state.h"
+#include "tenant_objects.h"
 
 namespace dvr::bench {
 
@@ -40,7 +44,180 @@ double seconds_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
+// ---- generated filter rules
+
+// A prefix for a generated rule: 10 % /8-/15, 40 % /16-/23, 40 % /24, 10 % /25-/32, outside the
+// benchmarks' address space (10/8, 172.16/12, 198.18/15) and the traffic's own prefixes, so that
+// no generated rule matches the benchmark traffic by its addresses.
+Ipv4Prefix filter_prefix(std::mt19937& rng, const BenchTraffic& t) {
+  static const Ipv4Prefix kReserved[] = {{0x0a000000u, 8}, {0xac100000u, 12}, {0xc6120000u, 15}};
+  for (;;) {
+    const unsigned k = rng() % 100;
+    const auto depth = static_cast<uint8_t>(k < 10   ? 8 + rng() % 8
+                                            : k < 50 ? 16 + rng() % 8
+                                            : k < 90 ? 24
+                                                     : 25 + rng() % 8);
+    const Ipv4Prefix p{static_cast<uint32_t>(rng()) & (~uint32_t{0} << (32 - depth)), depth};
+    bool bad = p.overlaps(t.src) || p.overlaps(t.dst);
+    for (const Ipv4Prefix& r : kReserved) bad = bad || p.overlaps(r);
+    if (!bad) return p;
+  }
+}
+
+// A destination port match that does not contain `avoid`: 45 % a well-known port, 30 % a single
+// port above 1023, 25 % a range of 2-256 ports above 1023.
+void filter_ports(std::mt19937& rng, uint16_t avoid, v1::PortRange* out) {
+  static constexpr uint16_t kWellKnown[] = {22,   25,   53,   80,   110,  123,  143,  443,   465,
+                                            587,  993,  995,  1433, 1521, 2049, 3306, 3389,  5432,
+                                            5672, 6379, 6443, 8080, 8443, 9090, 9200, 11211, 27017};
+  for (;;) {
+    const unsigned k = rng() % 100;
+    uint32_t lo, hi;
+    if (k < 45) {
+      lo = hi = kWellKnown[rng() % std::size(kWellKnown)];
+    } else if (k < 75) {
+      lo = hi = 1024 + rng() % (65536 - 1024);
+    } else {
+      lo = 1024 + rng() % (65536 - 1024 - 256);
+      hi = lo + 1 + rng() % 255;
+    }
+    if (avoid >= lo && avoid <= hi) continue;
+    out->set_min(lo);
+    out->set_max(hi);
+    return;
+  }
+}
+
+// The TCP/UDP protocol that is not t's.
+std::string other_protocol(const BenchTraffic& t) {
+  return t.protocol == "tcp" ? "udp" : "tcp";
+}
+
+// t.src widened by 8 bits (at least /8): a tenant-wide prefix that does contain the traffic.
+Ipv4Prefix widened(const Ipv4Prefix& p) {
+  const auto depth = static_cast<uint8_t>(p.depth > 16 ? p.depth - 8 : 8);
+  return {p.addr & (~uint32_t{0} << (32 - depth)), depth};
+}
+
+void set_icmp(std::mt19937& rng, v1::AclRule* r) {
+  static constexpr uint32_t kTypes[] = {0, 3, 8, 11};
+  const uint32_t type = kTypes[rng() % 4];
+  r->set_icmp_type(type);
+  if (type == 3 && rng() % 2 == 0) r->set_icmp_code(rng() % 16);
+}
+
+// One pseudo-random ACL rule that cannot match t (by a foreign prefix, a port range without
+// t.dst_port, or another protocol).
+void random_acl_rule(std::mt19937& rng, const BenchTraffic& t, v1::AclRule* r) {
+  r->set_action(rng() % 100 < 65 ? v1::ACL_ACTION_ALLOW : v1::ACL_ACTION_DENY);
+  const unsigned pk = rng() % 100;
+  const unsigned ak = rng() % 100;
+  if (ak >= 90) {
+    // Overlaps the traffic's addresses (a tenant-wide rule), another protocol and a port.
+    r->set_protocol(other_protocol(t));
+    r->set_source_cidr(format_prefix(widened(t.src)));
+    filter_ports(rng, 0, r->mutable_destination_ports());
+    return;
+  }
+  r->set_protocol(pk < 55 ? "tcp" : pk < 85 ? "udp" : pk < 93 ? "icmp" : "any");
+  if (ak < 75) r->set_destination_cidr(format_prefix(filter_prefix(rng, t)));
+  if (ak >= 40) r->set_source_cidr(format_prefix(filter_prefix(rng, t)));
+  if (pk < 85) {
+    filter_ports(rng, t.dst_port, r->mutable_destination_ports());
+    if (rng() % 100 < 15) {  // a return-traffic rule: from the ephemeral ports
+      r->mutable_source_ports()->set_min(1024);
+      r->mutable_source_ports()->set_max(65535);
+    }
+  } else if (pk < 93) {
+    set_icmp(rng, r);
+  }
+}
+
 }  // namespace
+
+std::pair<uint32_t, uint32_t> bench_acl_allow_numbers(uint32_t rules) {
+  const uint32_t per_dir = rules / 2;
+  const uint32_t at = per_dir < 2 ? 0 : std::min(per_dir * 9 / 10, per_dir - 2);
+  return {1 + 3 * at, 1 + 3 * at};
+}
+
+v1::Object bench_network_acl(const std::string& id, uint32_t rules, const BenchTraffic& t,
+                             uint32_t seed) {
+  if (rules < 2 || rules % 2 != 0 || rules > 20000) {
+    throw std::invalid_argument("bench_network_acl: rules must be even, 2 .. 20,000");
+  }
+  const uint32_t per_dir = rules / 2;
+  const uint32_t allow_at = (bench_acl_allow_numbers(rules).first - 1) / 3;
+  v1::Object o;
+  v1::NetworkAcl* acl = o.mutable_network_acl();
+  acl->set_id(id);
+  acl->set_default_ingress(v1::ACL_ACTION_DENY);
+  acl->set_default_egress(v1::ACL_ACTION_DENY);
+  std::mt19937 rng(seed);
+  for (const v1::Direction d : {v1::DIRECTION_INGRESS, v1::DIRECTION_EGRESS}) {
+    for (uint32_t i = 0; i < per_dir; ++i) {
+      v1::AclRule* r = acl->add_rules();
+      if (i == allow_at || (per_dir >= 2 && i == per_dir - 1)) {
+        // The traffic's allow rule, and last a deny for the same traffic that must lose to it.
+        const bool allow = i == allow_at;
+        r->set_action(allow ? v1::ACL_ACTION_ALLOW : v1::ACL_ACTION_DENY);
+        r->set_protocol(t.protocol);
+        r->set_source_cidr(format_prefix(allow ? t.src : widened(t.src)));
+        if (allow) {
+          r->set_destination_cidr(format_prefix(t.dst));
+          r->mutable_destination_ports()->set_min(t.dst_port);
+          r->mutable_destination_ports()->set_max(t.dst_port);
+        }
+      } else {
+        random_acl_rule(rng, t, r);
+      }
+      r->set_number(1 + 3 * i);
+      r->set_direction(d);
+    }
+  }
+  return o;
+}
+
+v1::Object bench_security_group(const std::string& id, uint32_t rules, const BenchTraffic& t,
+                                uint32_t seed) {
+  if (rules < 2) throw std::invalid_argument("bench_security_group: at least 2 rules");
+  v1::Object o;
+  v1::SecurityGroup* g = o.mutable_security_group();
+  g->set_id(id);
+  const auto add = [&](const std::string& rid, v1::Direction d, const std::string& protocol) {
+    v1::SecurityGroupRule* r = g->add_rules();
+    r->set_id(rid);
+    r->set_direction(d);
+    r->set_ethertype("IPv4");
+    r->set_protocol(protocol);
+    return r;
+  };
+  add("egress-any", v1::DIRECTION_EGRESS, "any");
+  std::mt19937 rng(seed);
+  for (uint32_t i = 1; i + 1 < rules; ++i) {
+    const unsigned pk = rng() % 100;
+    const unsigned rk = rng() % 100;
+    std::string protocol = pk < 60 ? "tcp" : pk < 85 ? "udp" : "icmp";
+    if (rk >= 80) protocol = other_protocol(t);  // from the tenant's own prefix: other protocol
+    v1::SecurityGroupRule* r = add("r" + std::to_string(i), v1::DIRECTION_INGRESS, protocol);
+    if (protocol == "icmp") {
+      static constexpr uint32_t kTypes[] = {0, 3, 8, 11};
+      r->set_icmp_type(kTypes[rng() % 4]);
+    } else {
+      filter_ports(rng, t.dst_port, r->mutable_ports());
+    }
+    if (rk < 50) {
+      r->set_remote_ip_prefix(format_prefix(filter_prefix(rng, t)));
+    } else if (rk >= 80) {
+      r->set_remote_ip_prefix(format_prefix(widened(t.src)));
+    }
+  }
+  v1::SecurityGroupRule* admit = add("admit", v1::DIRECTION_INGRESS, t.protocol);
+  admit->mutable_ports()->set_min(t.dst_port);
+  admit->mutable_ports()->set_max(t.dst_port);
+  admit->set_remote_ip_prefix(format_prefix(t.src));
+  return o;
+}
 
 Topology::Topology() = default;
 
@@ -65,6 +242,115 @@ uint64_t Topology::routed_by_r1() const {
     if (r.router_id() == "r1") return r.routed_packets();
   }
   return 0;
+}
+
+size_t Topology::acl_memory_bytes() const {
+  const dp::L3State* l3 = dp_ ? dp_->l3() : nullptr;
+  if (l3 == nullptr) return 0;
+  std::set<const dp::Classifier*> seen;
+  size_t total = 0;
+  for (const auto& t : l3->acl_tables) {
+    if (t && t->classifier && seen.insert(t->classifier.get()).second) {
+      total += t->classifier->memory_bytes();
+    }
+  }
+  return total;
+}
+
+namespace {
+
+v1::FilterCounters filter_counters(const TenantApi& api, v1::ObjectKind kind,
+                                   const std::string& id) {
+  v1::FilterCountersRequest req;
+  req.set_kind(kind);
+  req.set_id(id);
+  const v1::Response r = api.filter_counters(req);
+  if (r.status() != v1::STATUS_OK) {
+    throw std::runtime_error("filter counters of " + id + ": " + r.message());
+  }
+  return r.filter_counters();
+}
+
+const char* direction_text(v1::Direction d) {
+  return d == v1::DIRECTION_INGRESS ? "ingress" : "egress";
+}
+
+}  // namespace
+
+std::map<std::string, uint64_t> Topology::acl_hits(const std::string& acl) const {
+  const v1::FilterCounters c = filter_counters(*api_, v1::OBJECT_KIND_NETWORK_ACL, acl);
+  std::map<std::string, uint64_t> out;
+  for (const auto& h : c.rules()) {
+    out[std::string(direction_text(h.direction())) + ":" + h.rule()] += h.packets();
+  }
+  out["ingress:default"] = c.default_ingress_packets();
+  out["egress:default"] = c.default_egress_packets();
+  return out;
+}
+
+std::map<std::string, uint64_t> Topology::sg_hits(const std::string& group) const {
+  const v1::FilterCounters c = filter_counters(*api_, v1::OBJECT_KIND_SECURITY_GROUP, group);
+  std::map<std::string, uint64_t> out;
+  for (const auto& h : c.rules()) out[h.rule()] += h.packets();
+  return out;
+}
+
+void Topology::set_filters(const Filters& want) {
+  Filters f = want;
+  if (f.acl_rules == 0) f.acl_nets = 0;
+  if (f.sg_rules == 0) f.sg_vms = 0;
+  if (f == filters_) return;
+  const auto t0 = std::chrono::steady_clock::now();
+  // The ACL passes what the ACL benchmarks send (UDP from vm1 to the 172.16/12 aggregate, port
+  // 5000); the group admits what the security-group benchmarks send (TCP from n1, port 5000).
+  const BenchTraffic acl_traffic{{0x0a000100u, 24}, {0xac100000u, 12}, "udp", 5000};
+  const BenchTraffic sg_traffic{{0x0a000100u, 24}, {0xac100000u, 12}, "tcp", 5000};
+  v1::UpsertRequest req;
+  req.set_replace(true);
+  if (f.acl_rules > 0) *req.add_objects() = bench_network_acl(kBenchAcl, f.acl_rules, acl_traffic);
+  if (f.sg_rules > 0) *req.add_objects() = bench_security_group(kBenchSg, f.sg_rules, sg_traffic);
+  v1::Object n1 = network("n1", 101), n2 = network("n2", 102);
+  if (f.acl_nets >= 2) n1.mutable_network()->set_network_acl_id(kBenchAcl);
+  if (f.acl_nets >= 1) n2.mutable_network()->set_network_acl_id(kBenchAcl);
+  *req.add_objects() = n1;
+  *req.add_objects() = n2;
+  v1::Object vm1 = vm_port("vm1", "n1", "02:aa:00:00:00:01", "10.0.1.10", "src");
+  v1::Object vm2 = vm_port("vm2", "n2", "02:aa:00:00:00:02", "10.0.2.20", "sink_r");
+  v1::Object vm3 = vm_port("vm3", "n1", "02:aa:00:00:00:03", "10.0.1.30", "sink_l2");
+  if (f.sg_vms >= 2) vm1.mutable_vm_port()->add_security_group_ids(kBenchSg);
+  if (f.sg_vms >= 1) {
+    vm2.mutable_vm_port()->add_security_group_ids(kBenchSg);
+    vm3.mutable_vm_port()->add_security_group_ids(kBenchSg);
+  }
+  *req.add_objects() = vm1;
+  *req.add_objects() = vm2;
+  *req.add_objects() = vm3;
+  ++serial_;
+  upsert(req, "the filters");
+  const auto remove = [&](v1::ObjectKind kind, const char* id) {
+    v1::DeleteRequest del;
+    del.set_kind(kind);
+    del.set_id(id);
+    const v1::Response r = api_->remove(del);
+    if (r.status() != v1::STATUS_OK) {
+      throw std::runtime_error(std::string("removing ") + id + " refused: " + r.message());
+    }
+  };
+  if (filters_.acl_rules > 0 && f.acl_rules == 0) remove(v1::OBJECT_KIND_NETWORK_ACL, kBenchAcl);
+  if (filters_.sg_rules > 0 && f.sg_rules == 0) remove(v1::OBJECT_KIND_SECURITY_GROUP, kBenchSg);
+  filters_ = f;
+  std::fprintf(stderr,
+               "setup: filters: network ACL of %u rules on %s, security group of %u rules on %s "
+               "(%.1f s; ACL classifiers %.1f MiB)\n",
+               f.acl_rules,
+               f.acl_nets == 0   ? "-"
+               : f.acl_nets == 1 ? "n2"
+                                 : "n1 and n2",
+               f.sg_rules,
+               f.sg_vms == 0   ? "-"
+               : f.sg_vms == 1 ? "vm2 and vm3"
+                               : "vm1, vm2, vm3",
+               seconds_since(t0), static_cast<double>(acl_memory_bytes()) / (1 << 20));
 }
 
 void Topology::upsert(const v1::UpsertRequest& req, const char* what) {
@@ -160,10 +446,12 @@ void Topology::add_extra_routes(size_t from, size_t to) {
 
 void Topology::ensure(const Scale& s) {
   if (dp_ && scale_ == s) return;
+  ++serial_;
   if (s.routers < 1 || s.routes < kBaseRoutes) throw std::invalid_argument("bad scale");
   if (!dp_ || s.routers != scale_.routers || s.routes < scale_.routes) {
     if (dp_) std::fprintf(stderr, "setup: rebuilding the dataplane\n");
     rebuild();
+    filters_ = Filters{0, 0, 0, 0};
     scale_ = {1, kBaseRoutes};
     if (s.routers > 1) add_extra_routers(s.routers - 1);
     scale_.routers = s.routers;

@@ -11,6 +11,8 @@
 //   5 % /25-/32) outside 10/8 and 172.16/12
 //   (routers - 1) extra routers, each with 2 networks, 2 subnets, 2 interfaces, 2 VM ports on
 //   another host, 16 static routes: 20 routes per router
+//   filters (set_filters): network ACL "bench-acl" on n2, or on n1 and n2; security group
+//   "bench-sg" on vm2 and vm3, or on every VM port
 //
 // r1's table holds `routes` routes: 2 connected, 2 local /32s, 172.16/12 and the extras.
 // Nothing ever polls the ports: the benchmarks hand bursts to Worker::process_burst as if they
@@ -18,9 +20,12 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <random>
+#include <string>
 #include <unordered_set>
+#include <utility>
 #include <vector>
 
 #include "dataplane.h"
@@ -37,6 +42,45 @@ struct Scale {
 
 // r1's routes that are not extras: 2 connected, 2 local, 172.16/12.
 inline constexpr uint32_t kBaseRoutes = 5;
+
+// ---- Filter objects for the benchmarks (network ACLs, security groups).
+
+// The traffic a generated rule set must let through, and only through the rule meant for it.
+struct BenchTraffic {
+  Ipv4Prefix src, dst;    // where the benchmark's packets come from and go to
+  std::string protocol;   // "udp" or "tcp"
+  uint16_t dst_port = 0;  // the packets' destination port (source ports vary)
+};
+
+// A network ACL of `rules` rules (1 .. 20,000), half ingress and half egress, defaults deny,
+// deterministic for a given seed. Each direction holds, in rule-number order: pseudo-random
+// rules (mostly a prefix and a single TCP/UDP port or a small range, some ICMP, some of any
+// protocol, about a third of them deny) that never match `t`; at 90 % of the list, the allow
+// rule for `t` (protocol, src -> dst, destination port); and last, a deny rule that matches `t`
+// too (it must lose to the allow rule's lower number). Rule numbers are 1, 4, 7, ...
+// Prefixes of the random rules avoid 10.0.0.0/8, 172.16.0.0/12, 198.18.0.0/15 and t's own.
+api::v1::Object bench_network_acl(const std::string& id, uint32_t rules, const BenchTraffic& t,
+                                  uint32_t seed = 1);
+// The numbers of the allow rules `t` matches in that ACL: {ingress, egress}.
+std::pair<uint32_t, uint32_t> bench_acl_allow_numbers(uint32_t rules);
+
+// A security group of `rules` rules (>= 2): first the egress-to-anywhere rule of Neutron's
+// default group ("egress-any"), then pseudo-random ingress rules that never admit `t` (ports,
+// prefixes and protocols as for the ACL), and last the ingress rule that admits `t`
+// ("admit", remote = t.src).
+api::v1::Object bench_security_group(const std::string& id, uint32_t rules, const BenchTraffic& t,
+                                     uint32_t seed = 2);
+
+// Which filters the base topology carries (Topology::set_filters).
+struct Filters {
+  uint32_t acl_rules = 0;  // rules of network ACL "bench-acl" (half per direction); 0: no ACL
+  uint8_t acl_nets = 2;    // 1: the ACL is on n2 (the destination) only; 2: on n1 and n2
+  uint32_t sg_rules = 0;   // rules of security group "bench-sg"; 0: no security group
+  uint8_t sg_vms = 2;      // 1: vm2 and vm3 (the destinations) are in it; 2: vm1 too
+  bool operator==(const Filters&) const = default;
+};
+inline constexpr const char* kBenchAcl = "bench-acl";
+inline constexpr const char* kBenchSg = "bench-sg";
 
 class Topology {
  public:
@@ -61,6 +105,21 @@ class Topology {
   // Packets r1 routed so far.
   uint64_t routed_by_r1() const;
 
+  // Brings the filters to `f` (after ensure(): a rebuild removes them). The rules let the
+  // benchmark traffic through: UDP or TCP from 10.0.1.0/24 to 172.16.0.0/12 and 10.0.1.0/24,
+  // destination port 5000. Throws std::runtime_error on any refusal.
+  void set_filters(const Filters& f);
+  const Filters& filters() const { return filters_; }
+  // Incremented by every change of the model (ensure, set_filters): what was verified against an
+  // older serial must be verified again.
+  uint64_t serial() const { return serial_; }
+  // DPDK memory of the compiled network ACL classifiers in the published configuration.
+  size_t acl_memory_bytes() const;
+  // Hits of a network ACL's rules (by "ingress:NUMBER" / "egress:NUMBER", and "ingress:default"
+  // / "egress:default") and of a security group's rules (by rule id).
+  std::map<std::string, uint64_t> acl_hits(const std::string& acl) const;
+  std::map<std::string, uint64_t> sg_hits(const std::string& group) const;
+
  private:
   void rebuild();
   void add_extra_routers(uint32_t n);
@@ -74,6 +133,8 @@ class Topology {
   std::vector<Ipv4Prefix> extras_;
   std::mt19937 extras_rng_{7};
   std::unordered_set<uint64_t> extras_seen_;
+  Filters filters_{0, 0, 0, 0};
+  uint64_t serial_ = 0;
 };
 
 }  // namespace dvr::bench
