@@ -102,6 +102,32 @@ Frame icmp_echo(uint8_t type, uint16_t id, uint16_t seq, const Frame& data) {
   return f;
 }
 
+Frame tcp(uint16_t sport, uint16_t dport, uint8_t flags, uint32_t seq, uint32_t ack,
+          const Frame& data) {
+  Frame f;
+  put16(f, sport);
+  put16(f, dport);
+  put32(f, seq);
+  put32(f, ack);
+  f.push_back(5 << 4);  // data offset: 5 words
+  f.push_back(flags);
+  put16(f, 65535);  // window
+  put16(f, 0);      // checksum
+  put16(f, 0);      // urgent pointer
+  f.insert(f.end(), data.begin(), data.end());
+  return f;
+}
+
+Frame icmp(uint8_t type, uint8_t code, uint32_t rest, const Frame& data) {
+  Frame f = {type, code, 0, 0};
+  put32(f, rest);
+  f.insert(f.end(), data.begin(), data.end());
+  const uint16_t ck = static_cast<uint16_t>(~ones_complement_sum(f.data(), f.size()));
+  f[2] = static_cast<uint8_t>(ck >> 8);
+  f[3] = static_cast<uint8_t>(ck);
+  return f;
+}
+
 Frame arp(uint16_t op, const Mac6& sha, uint32_t spa, const Mac6& tha, uint32_t tpa) {
   Frame f;
   put16(f, 1);
@@ -119,6 +145,17 @@ Frame arp(uint16_t op, const Mac6& sha, uint32_t spa, const Mac6& tha, uint32_t 
 Frame bytes(size_t n, uint8_t seed) {
   Frame f(n);
   for (size_t i = 0; i < n; ++i) f[i] = static_cast<uint8_t>(seed + i * 7);
+  return f;
+}
+
+Frame ethernet_vlan(const Mac6& dst, const Mac6& src, uint16_t tci, uint16_t type,
+                    const Frame& payload) {
+  Frame f(dst.begin(), dst.end());
+  f.insert(f.end(), src.begin(), src.end());
+  put16(f, 0x8100);
+  put16(f, tci);
+  put16(f, type);
+  f.insert(f.end(), payload.begin(), payload.end());
   return f;
 }
 

@@ -31,8 +31,17 @@ Frame ethernet(const Mac6& dst, const Mac6& src, uint16_t type, const Frame& pay
 Frame ipv4(const Ipv4Fields& f, const Frame& l4);
 Frame udp(uint16_t sport, uint16_t dport, const Frame& data);
 Frame icmp_echo(uint8_t type, uint16_t id, uint16_t seq, const Frame& data);
+// TCP header (20 bytes, no options) + data; the checksum is left 0 (nothing in dvrd checks it).
+Frame tcp(uint16_t sport, uint16_t dport, uint8_t flags, uint32_t seq, uint32_t ack,
+          const Frame& data);
+// Any ICMP message: type, code, checksum, the 4 "rest of header" bytes, then `data` (for an error:
+// the quoted IP header and the first 8 bytes of its payload). The checksum is computed.
+Frame icmp(uint8_t type, uint8_t code, uint32_t rest, const Frame& data);
 Frame arp(uint16_t op, const Mac6& sha, uint32_t spa, const Mac6& tha, uint32_t tpa);
 Frame bytes(size_t n, uint8_t seed);
+// An 802.1Q-tagged Ethernet frame.
+Frame ethernet_vlan(const Mac6& dst, const Mac6& src, uint16_t tci, uint16_t type,
+                    const Frame& payload);
 
 // Field access on a received frame (untagged Ethernet + IPv4).
 Mac6 eth_dst(const Frame& f);
