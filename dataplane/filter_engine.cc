@@ -252,6 +252,7 @@ void FilterRun::apply_sg(uint16_t zone, const PortBinding& binding, bool ingress
     hashes[k] = ct.hash(keys[k]);
     ct.prefetch(hashes[k]);
   }
+  for (uint16_t k = 0; k < count; ++k) ct.prefetch_entries(hashes[k]);
 
   uint16_t misses[kBurstSize];
   uint16_t miss_count = 0;

@@ -1,7 +1,5 @@
 #include "filter_compiler.h"
 
-#include <google/protobuf/util/message_differencer.h>
-
 #include <algorithm>
 #include <chrono>
 #include <set>
@@ -47,11 +45,18 @@ void append_rule(std::string& out, const dp::ClassifierRule& r) {
 
 }  // namespace
 
+std::unique_ptr<dp::Classifier> FilterCompiler::build_classifier(
+    const std::vector<dp::ClassifierRule>& rules, std::string* why) {
+  const auto start = Clock::now();
+  auto c = dp::Classifier::build(rules, why);
+  last_build_ms_ += std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+  return c;
+}
+
 std::optional<ModelError> FilterCompiler::compile_acl(const v1::NetworkAcl& acl,
-                                                      CompiledAcl& out) const {
+                                                      CompiledAcl& out) {
   std::vector<AclRuleSpec> specs;
   if (auto e = parse_network_acl(acl, &specs)) return ModelError{v1::STATUS_INVALID_ARGUMENT, *e};
-  out.source = acl;
   for (const bool ingress : {true, false}) {
     std::vector<dp::ClassifierRule> rules;
     std::vector<uint8_t> allow;
@@ -76,7 +81,7 @@ std::optional<ModelError> FilterCompiler::compile_acl(const v1::NetworkAcl& acl,
       numbers.push_back(s.number);
     }
     std::string why;
-    auto classifier = dp::Classifier::build(rules, &why);
+    auto classifier = build_classifier(rules, &why);
     if (!classifier) {
       return build_error("network ACL '" + acl.id() + "' (" +
                              (ingress ? "ingress" : "egress") + ")",
@@ -142,7 +147,7 @@ std::optional<ModelError> FilterCompiler::compile_policy(
     return std::nullopt;
   }
   std::string why;
-  auto classifier = dp::Classifier::build(rules, &why);
+  auto classifier = build_classifier(rules, &why);
   if (!classifier) {
     return build_error(std::string("the security groups of VM port '") + port.id() + "' (" +
                            (ingress ? "ingress" : "egress") + ")",
@@ -161,16 +166,18 @@ std::optional<ModelError> FilterCompiler::compile_policy(
 
 std::optional<ModelError> FilterCompiler::compile(const TenantModel& model) {
   const auto start = Clock::now();
+  last_build_ms_ = 0;
   std::map<std::string, CompiledAcl> acls;
   for (const auto& [id, acl] : model.network_acls()) {
+    std::string bytes = acl.SerializeAsString();
     auto old = acls_.find(id);
-    if (old != acls_.end() &&
-        google::protobuf::util::MessageDifferencer::Equals(old->second.source, acl)) {
+    if (old != acls_.end() && old->second.source == bytes) {
       acls[id] = old->second;
       continue;
     }
     CompiledAcl c;
     if (auto e = compile_acl(acl, c)) return e;
+    c.source = std::move(bytes);
     acls[id] = std::move(c);
   }
 
@@ -198,7 +205,7 @@ std::optional<ModelError> FilterCompiler::compile(const TenantModel& model) {
   std::erase_if(policies_, [&](const auto& kv) { return !used.contains(kv.first); });
   acls_ = std::move(acls);
   port_policies_ = std::move(port_policies);
-  last_build_ms_ = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+  last_compile_ms_ = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
   return std::nullopt;
 }
 

@@ -33,17 +33,23 @@ class FilterCompiler {
 
   // Milliseconds the last compile spent building classifiers (0 when all were reused).
   double last_build_ms() const { return last_build_ms_; }
+  // Milliseconds the whole last compile took (building, and checking what can be reused).
+  double last_compile_ms() const { return last_compile_ms_; }
 
  private:
   struct CompiledAcl {
-    api::v1::NetworkAcl source;
+    std::string source;  // the ACL as compiled, serialized (comparing bytes is ~20x faster than
+                         // comparing messages field by field: 1 ms for 10,000 rules)
     std::shared_ptr<const dp::AclTable> ingress, egress;
   };
   struct CompiledPolicy {
     std::shared_ptr<const dp::SgPolicy> ingress, egress;
   };
 
-  std::optional<ModelError> compile_acl(const api::v1::NetworkAcl& acl, CompiledAcl& out) const;
+  std::optional<ModelError> compile_acl(const api::v1::NetworkAcl& acl, CompiledAcl& out);
+  // Classifier::build, timed into last_build_ms_.
+  std::unique_ptr<dp::Classifier> build_classifier(const std::vector<dp::ClassifierRule>& rules,
+                                                   std::string* why);
   std::optional<ModelError> compile_policy(const TenantModel& model, const api::v1::VmPort& port,
                                            bool ingress, std::string& fingerprint,
                                            std::shared_ptr<const dp::SgPolicy>& out);
@@ -54,6 +60,7 @@ class FilterCompiler {
   std::map<std::string, CompiledPolicy> port_policies_;        // by VM port id
   uint32_t next_policy_id_ = 1;
   double last_build_ms_ = 0;
+  double last_compile_ms_ = 0;
 };
 
 }  // namespace dvr

@@ -110,6 +110,9 @@ class ConnTable {
   uint64_t hash(const FlowKey& key) const;
   // Prefetches the key's two buckets (call a few packets ahead of lookup).
   void prefetch(uint64_t hash) const;
+  // Prefetches the entries whose signature matches (call once the buckets have arrived, before
+  // lookup): a burst's lookups then wait for memory once, not once per packet.
+  void prefetch_entries(uint64_t hash) const;
 
   struct Hit {
     uint32_t slot = kNone;    // kNone: no live entry
@@ -173,6 +176,7 @@ class ConnTable {
   ConnTimeouts timeouts_;
   Bucket* buckets_ = nullptr;
   Entry* entries_ = nullptr;
+  size_t bucket_bytes_ = 0, entry_bytes_ = 0;
   uint32_t sweep_cursor_ = 0;
 };
 
