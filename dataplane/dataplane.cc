@@ -59,8 +59,8 @@ Dataplane::Dataplane(const DataplaneOptions& opts)
     rte_mempool_free(pool_);
     throw DataplaneError(ErrorKind::kResourceExhausted,
                          "cannot create a conntrack table for " +
-                             std::to_string(opts.conntrack_capacity) +
-                             " connections: " + e.what() + " (lower --conntrack-size)");
+                             std::to_string(opts.conntrack_capacity) + " connections: " + e.what() +
+                             " (lower --conntrack-size)");
   }
   ports_ = std::make_unique<PortManager>(pool_, nworkers, opts.rx_desc, opts.tx_desc);
   unsigned lcore = 0;

@@ -301,8 +301,7 @@ void FilterRun::apply_sg(uint16_t zone, const PortBinding& binding, bool ingress
     }
     const uint8_t* ip = ip_[j];
     const uint8_t tcp_flags = ip[9] == kIpProtoTcp ? ip[sizeof(rte_ipv4_hdr) + 13] : 0;
-    if (ct.insert(keys[k], hashes[k], tcp_flags, ingress, policy.id, now_ms_) ==
-        ConnTable::kNone) {
+    if (ct.insert(keys[k], hashes[k], tcp_flags, ingress, policy.id, now_ms_) == ConnTable::kNone) {
       deny(j, DropReason::kConntrackFull);
       continue;
     }

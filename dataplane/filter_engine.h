@@ -22,8 +22,8 @@ struct FilterJob {
 
 // True if any filter can apply to packets from the batch's rx port to `dst_net` / `out_port`:
 // traffic between unfiltered ports and networks skips the engine entirely.
-inline bool filter_applies(const L3State& l3, uint16_t rx_port, uint16_t src_net,
-                           uint16_t dst_net, uint16_t out_port) {
+inline bool filter_applies(const L3State& l3, uint16_t rx_port, uint16_t src_net, uint16_t dst_net,
+                           uint16_t out_port) {
   if (l3.ports[rx_port].sg_egress != nullptr) return true;
   if (out_port < l3.ports.size() && l3.ports[out_port].sg_ingress != nullptr) return true;
   if (dst_net == kNoNetwork) return false;  // switched: ACLs see routed traffic only

@@ -29,7 +29,8 @@ class RuleHitCounters {
   }
   uint64_t total(uint32_t rule) const {
     uint64_t sum = 0;
-    for (unsigned w = 0; w < rows_; ++w) sum += lines_[w * lines_per_row_ + rule / kPerLine].c[rule % kPerLine].get();
+    for (unsigned w = 0; w < rows_; ++w)
+      sum += lines_[w * lines_per_row_ + rule / kPerLine].c[rule % kPerLine].get();
     return sum;
   }
 
@@ -48,7 +49,7 @@ struct AclTable {
   std::unique_ptr<Classifier> classifier;
   std::vector<uint8_t> allow;  // [rule index]
   bool default_allow = false;
-  RuleHitCounters hits;        // [rule index]; index allow.size() counts the default action
+  RuleHitCounters hits;           // [rule index]; index allow.size() counts the default action
   std::vector<uint32_t> numbers;  // [rule index] the rule numbers, for dvrctl
 
   AclTable(unsigned workers, uint32_t rules) : hits(workers, rules + 1) {}

@@ -35,8 +35,8 @@ void set_icmp(dp::ClassifierRule& r, const IcmpMatch& icmp) {
 
 // Text that identifies a classifier rule exactly (for the policy fingerprint).
 void append_rule(std::string& out, const dp::ClassifierRule& r) {
-  out += std::to_string(r.any_protocol ? -1 : r.protocol) + ',' + std::to_string(r.src_addr) +
-         '/' + std::to_string(r.src_depth) + ',' + std::to_string(r.dst_addr) + '/' +
+  out += std::to_string(r.any_protocol ? -1 : r.protocol) + ',' + std::to_string(r.src_addr) + '/' +
+         std::to_string(r.src_depth) + ',' + std::to_string(r.dst_addr) + '/' +
          std::to_string(r.dst_depth) + ',' + std::to_string(r.src_port_min) + '-' +
          std::to_string(r.src_port_max) + ',' + std::to_string(r.dst_port_min) + '-' +
          std::to_string(r.dst_port_max) + ',' + std::to_string(r.priority) + ',' +
@@ -53,8 +53,7 @@ std::unique_ptr<dp::Classifier> FilterCompiler::build_classifier(
   return c;
 }
 
-std::optional<ModelError> FilterCompiler::compile_acl(const v1::NetworkAcl& acl,
-                                                      CompiledAcl& out) {
+std::optional<ModelError> FilterCompiler::compile_acl(const v1::NetworkAcl& acl, CompiledAcl& out) {
   std::vector<AclRuleSpec> specs;
   if (auto e = parse_network_acl(acl, &specs)) return ModelError{v1::STATUS_INVALID_ARGUMENT, *e};
   for (const bool ingress : {true, false}) {
@@ -83,9 +82,8 @@ std::optional<ModelError> FilterCompiler::compile_acl(const v1::NetworkAcl& acl,
     std::string why;
     auto classifier = build_classifier(rules, &why);
     if (!classifier) {
-      return build_error("network ACL '" + acl.id() + "' (" +
-                             (ingress ? "ingress" : "egress") + ")",
-                         why);
+      return build_error(
+          "network ACL '" + acl.id() + "' (" + (ingress ? "ingress" : "egress") + ")", why);
     }
     auto table = std::make_shared<dp::AclTable>(workers_, static_cast<uint32_t>(rules.size()));
     table->classifier = std::move(classifier);
@@ -98,9 +96,10 @@ std::optional<ModelError> FilterCompiler::compile_acl(const v1::NetworkAcl& acl,
   return std::nullopt;
 }
 
-std::optional<ModelError> FilterCompiler::compile_policy(
-    const TenantModel& model, const v1::VmPort& port, bool ingress, std::string& fingerprint,
-    std::shared_ptr<const dp::SgPolicy>& out) {
+std::optional<ModelError> FilterCompiler::compile_policy(const TenantModel& model,
+                                                         const v1::VmPort& port, bool ingress,
+                                                         std::string& fingerprint,
+                                                         std::shared_ptr<const dp::SgPolicy>& out) {
   // The union of the port's groups' rules for this direction, remote groups expanded to their
   // members' fixed IPs.
   std::vector<dp::ClassifierRule> rules;

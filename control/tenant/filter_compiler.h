@@ -55,9 +55,9 @@ class FilterCompiler {
                                            std::shared_ptr<const dp::SgPolicy>& out);
 
   unsigned workers_;
-  std::map<std::string, CompiledAcl> acls_;                    // by ACL id
+  std::map<std::string, CompiledAcl> acls_;                              // by ACL id
   std::map<std::string, std::shared_ptr<const dp::SgPolicy>> policies_;  // by fingerprint
-  std::map<std::string, CompiledPolicy> port_policies_;        // by VM port id
+  std::map<std::string, CompiledPolicy> port_policies_;                  // by VM port id
   uint32_t next_policy_id_ = 1;
   double last_build_ms_ = 0;
   double last_compile_ms_ = 0;

@@ -33,7 +33,8 @@ std::optional<std::string> parse_ports(const v1::PortRange& r, int protocol, con
 template <typename Rule>
 std::optional<std::string> parse_icmp(const Rule& r, int protocol, IcmpMatch* out) {
   if (!r.has_icmp_type() && !r.has_icmp_code()) return std::nullopt;
-  if (protocol != kProtoIcmp) return std::string("ICMP type/code are only valid with protocol icmp");
+  if (protocol != kProtoIcmp)
+    return std::string("ICMP type/code are only valid with protocol icmp");
   if (!r.has_icmp_type()) return std::string("an ICMP code needs an ICMP type");
   if (r.icmp_type() > 255 || (r.has_icmp_code() && r.icmp_code() > 255)) {
     return std::string("ICMP type and code are 0..255");
@@ -85,15 +86,16 @@ std::optional<std::string> parse_network_acl(const v1::NetworkAcl& acl,
     }
     s.ingress = r.direction() == v1::DIRECTION_INGRESS;
     if (!numbers.emplace(s.ingress, s.number).second) {
-      return rule + ": the number is used twice in the " +
-             (s.ingress ? "ingress" : "egress") + " direction";
+      return rule + ": the number is used twice in the " + (s.ingress ? "ingress" : "egress") +
+             " direction";
     }
     if (r.action() != v1::ACL_ACTION_ALLOW && r.action() != v1::ACL_ACTION_DENY) {
       return rule + ": action must be allow or deny";
     }
     s.allow = r.action() == v1::ACL_ACTION_ALLOW;
     const auto proto = protocol_of(r.protocol());
-    if (!proto) return rule + ": protocol " + q(r.protocol()) + " is not any, tcp, udp, icmp or 0..255";
+    if (!proto)
+      return rule + ": protocol " + q(r.protocol()) + " is not any, tcp, udp, icmp or 0..255";
     s.protocol = *proto;
     if (auto e = parse_cidr(r.source_cidr(), "source", &s.source)) return rule + ": " + *e;
     if (auto e = parse_cidr(r.destination_cidr(), "destination", &s.destination))
@@ -139,7 +141,8 @@ std::optional<std::string> parse_security_group(const v1::SecurityGroup& group,
       return rule + ": ethertype " + q(r.ethertype()) + " is not IPv4 or IPv6";
     }
     const auto proto = protocol_of(r.protocol());
-    if (!proto) return rule + ": protocol " + q(r.protocol()) + " is not any, tcp, udp, icmp or 0..255";
+    if (!proto)
+      return rule + ": protocol " + q(r.protocol()) + " is not any, tcp, udp, icmp or 0..255";
     s.protocol = *proto;
     if (auto e = parse_ports(r.ports(), s.protocol, "ports", &s.ports)) return rule + ": " + *e;
     if (auto e = parse_icmp(r, s.protocol, &s.icmp)) return rule + ": " + *e;

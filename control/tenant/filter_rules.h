@@ -43,7 +43,7 @@ struct SgRuleSpec {
   int protocol = -1;
   PortMatch ports;  // destination ports
   IcmpMatch icmp;
-  Ipv4Prefix remote_prefix;    // /0 when any
+  Ipv4Prefix remote_prefix;     // /0 when any
   std::string remote_group_id;  // when set, remote_prefix is unused
 };
 

@@ -115,8 +115,8 @@ v1::Response TenantApi::filter_counters(const v1::FilterCountersRequest& req) co
     return status(v1::STATUS_INVALID_ARGUMENT,
                   "hit counters exist for network ACLs and security groups only");
   }
-  const bool known = acl ? model_.network_acls().contains(req.id())
-                         : model_.security_groups().contains(req.id());
+  const bool known =
+      acl ? model_.network_acls().contains(req.id()) : model_.security_groups().contains(req.id());
   if (!known) {
     return status(v1::STATUS_NOT_FOUND,
                   std::string("no ") + object_kind_name(req.kind()) + " '" + req.id() + "'");

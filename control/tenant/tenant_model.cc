@@ -358,7 +358,8 @@ std::optional<ModelError> TenantModel::remove_one(v1::ObjectKind kind, const std
     case v1::OBJECT_KIND_NETWORK_ACL: {
       if (!acls_.contains(id)) return not_found("no " + what);
       // A cascade detaches the ACL from its networks (they fall back to no filtering).
-      const auto nets = dependants(networks_, [&](const auto& o) { return o.network_acl_id() == id; });
+      const auto nets =
+          dependants(networks_, [&](const auto& o) { return o.network_acl_id() == id; });
       if (!nets.empty() && !cascade) {
         return conflict(what + " is attached to " + std::to_string(nets.size()) +
                         " network(s), e.g. " + q(nets.front()) +
@@ -560,7 +561,8 @@ std::optional<ModelError> TenantModel::validate() const {
     std::set<std::string> groups;
     for (const auto& g : p.security_group_ids()) {
       if (!groups_.contains(g)) return not_found(who + " refers to unknown security group " + q(g));
-      if (!groups.insert(g).second) return invalid(who + " lists security group " + q(g) + " twice");
+      if (!groups.insert(g).second)
+        return invalid(who + " lists security group " + q(g) + " twice");
     }
     if (!p.dataplane_port().empty()) {
       if (auto [it, fresh] = dataplane_owner.emplace(p.dataplane_port(), id); !fresh) {

@@ -1,5 +1,6 @@
 // The tenant model: routers, networks, subnets, router interfaces, VM ports, static routes,
-// network ACLs and security groups as the management plane described them, with every invariant checked. Control thread only.
+// network ACLs and security groups as the management plane described them, with every invariant
+// checked. Control thread only.
 //
 // Changes are transactional: an upsert of several objects, or a delete (with its cascade),
 // either applies completely or leaves the model untouched, and says why in one sentence.

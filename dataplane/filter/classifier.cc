@@ -256,7 +256,6 @@ void Classifier::classify(const uint8_t* const* ipv4_headers, uint32_t* results,
   }
 }
 
-
 void make_classifier_input(uint8_t (&buf)[24], uint8_t protocol, uint32_t src_addr,
                            uint32_t dst_addr, uint16_t src_port, uint16_t dst_port) {
   std::fill(std::begin(buf), std::end(buf), uint8_t{0});

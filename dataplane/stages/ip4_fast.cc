@@ -76,7 +76,7 @@ void Ip4FastStage::process(Batch& batch, WorkerContext& ctx) {
     sent[i] = true;
     ++consumed;
     if (src_filtered || nh.dst_filtered) {
-      batch.meta[i].router = router;  // for the drop counters
+      batch.meta[i].router = router;                       // for the drop counters
       jobs[n_jobs++] = FilterJob{j, nh.network, nh.port};  // pkt: the candidate index here
     } else {
       send[n_send++] = j;

@@ -58,7 +58,8 @@ void L2SwitchStage::process(Batch& batch, WorkerContext& ctx) {
   if (n_filtered > 0) {
     const uint16_t src_net = l3->ports[batch.rx_port].network;
     const uint16_t passed = run_filters(batch, ctx, src_net, filtered, n_filtered);
-    for (uint16_t j = 0; j < passed; ++j) ctx.transmit(batch.pkts[filtered[j].pkt], filtered[j].out_port);
+    for (uint16_t j = 0; j < passed; ++j)
+      ctx.transmit(batch.pkts[filtered[j].pkt], filtered[j].out_port);
   }
 
   uint16_t out = 0;

@@ -298,7 +298,8 @@ TEST_F(FilterModelTest, DeletingAnAclInUseNeedsACascadeThatDetachesIt) {
 }
 
 TEST_F(FilterModelTest, DeletingAGroupInUseNeedsACascadeThatRemovesItsUses) {
-  ASSERT_FALSE(upsert({network("n1", 10), group("sg1"), group("sg2", "sg1"), port("p1", {"sg1", "sg2"})}));
+  ASSERT_FALSE(
+      upsert({network("n1", 10), group("sg1"), group("sg2", "sg1"), port("p1", {"sg1", "sg2"})}));
   auto e = model_.remove(v1::OBJECT_KIND_SECURITY_GROUP, "sg1", false, false);
   ASSERT_TRUE(e);
   EXPECT_EQ(e->status, v1::STATUS_CONFLICT);
