@@ -21,9 +21,11 @@ namespace dvr::dp {
 
 Pipeline Pipeline::standard() {
   Pipeline p;
+  // ip4-fast first: when it routes the whole burst (the common case), nothing else runs, not
+  // even eth-input's parsing pass (it parses the untagged IPv4 frames it takes itself).
+  p.add(std::make_unique<Ip4FastStage>());
   p.add(std::make_unique<EthInputStage>());
   p.add(std::make_unique<XconnectStage>());
-  p.add(std::make_unique<Ip4FastStage>());
   p.add(std::make_unique<PortInputStage>());
   p.add(std::make_unique<ArpStage>());
   p.add(std::make_unique<L2SwitchStage>());

@@ -10,7 +10,7 @@ namespace dvr::dp {
 
 class Pipeline {
  public:
-  // The production chain: eth-input, xconnect, ip4-fast, port-input, arp, l2-switch,
+  // The production chain: ip4-fast, eth-input, xconnect, port-input, arp, l2-switch,
   // ip4-input, ip4-lookup, filter, ip4-rewrite, punt, then the drop of whatever is left.
   static Pipeline standard();
 

@@ -12,7 +12,7 @@ namespace dvr::dp {
 
 void Ip4FastStage::process(Batch& batch, WorkerContext& ctx) {
   const L3State* l3 = ctx.l3();
-  if (l3 == nullptr) return;
+  if (l3 == nullptr || ctx.config().ports[batch.rx_port].xconnect_configured) return;
   const PortBinding& binding = l3->ports[batch.rx_port];
   if (!binding.bound) return;
   const NetworkState& net = l3->networks[binding.network];
@@ -27,12 +27,14 @@ void Ip4FastStage::process(Batch& batch, WorkerContext& ctx) {
   for (uint16_t i = 0; i < batch.count; ++i) {
     if (i + 1 < batch.count) rte_prefetch0(rte_pktmbuf_mtod(batch.pkts[i + 1], void*));
     rte_mbuf* m = batch.pkts[i];
-    PacketMeta& meta = batch.meta[i];
-    if (meta.ethertype != RTE_ETHER_TYPE_IPV4 || meta.l3_offset != sizeof(rte_ether_hdr) ||
-        rte_pktmbuf_data_len(m) < sizeof(rte_ether_hdr) + sizeof(rte_ipv4_hdr)) {
-      continue;
-    }
+    // ip4-fast runs first, before eth-input: it reads the Ethernet header itself (untagged IPv4
+    // only) and leaves everything else to eth-input and the staged chain.
+    if (rte_pktmbuf_data_len(m) < sizeof(rte_ether_hdr) + sizeof(rte_ipv4_hdr)) continue;
     const rte_ether_hdr* eth = eth_of(m);
+    if (eth->ether_type != rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4)) continue;
+    PacketMeta& meta = batch.meta[i];
+    meta.ethertype = RTE_ETHER_TYPE_IPV4;
+    meta.l3_offset = sizeof(rte_ether_hdr);
     const int g = net.gateway_index(eth->dst_addr);
     if (g < 0) continue;
     const uint16_t r = net.gateways[g].router;
