@@ -25,6 +25,7 @@
 
 #include "dataplane.h"
 #include "frames.h"
+#include "pcap_ports.h"
 #include "tenant_api.h"
 #include "tenant_objects.h"
 
@@ -161,40 +162,20 @@ class FilterTest : public ::testing::Test {
   // Sends `frames` into dataplane port `in` and returns what every port transmitted.
   std::map<std::string, std::vector<Frame>> run(const std::string& in,
                                                 const std::vector<Frame>& frames) {
-    const std::vector<std::string> names = {"a1", "a2", "a3", "a4"};
-    for (const auto& n : names) {
-      write_pcap(dir_ + "/" + n + ".in", n == in ? frames : std::vector<Frame>{});
-      dp_->add_port(
-          dp::PortSpec{n,
-                       dp::PortType::kPcap,
-                       {{"rx_pcap", dir_ + "/" + n + ".in"}, {"tx_pcap", dir_ + "/" + n + ".out"}},
-                       {}});
-    }
-    api_->ports_changed();
-    // Conntrack zones are dataplane port ids: they must not change from one run to the next.
-    for (const auto& st : dp_->list_ports()) {
-      auto [it, fresh] = port_ids_.emplace(st.record.spec.name, st.record.port_id);
-      EXPECT_EQ(it->second, st.record.port_id) << st.record.spec.name;
-    }
-    int quiet = 0;
-    for (int i = 0; i < 100000 && quiet < 5; ++i) {
-      quiet = dp_->worker(0).poll_once() == 0 ? quiet + 1 : 0;
-    }
-    last_stats_ = dp_->port_stats();
-    std::map<std::string, std::vector<Frame>> out;
-    for (const auto& n : names) {
-      api_->ports_changed(n);
-      dp_->remove_port(n);
-      out[n] = read_pcap(dir_ + "/" + n + ".out");
-    }
+    PcapPorts ports(*dp_, *api_, dir_, {"a1", "a2", "a3", "a4"});
+    auto out = ports.run(in, frames, [&] {
+      // Conntrack zones are dataplane port ids: they must not change from one run to the next.
+      for (const auto& st : dp_->list_ports()) {
+        auto [it, fresh] = port_ids_.emplace(st.record.spec.name, st.record.port_id);
+        EXPECT_EQ(it->second, st.record.port_id) << st.record.spec.name;
+      }
+    });
+    last_stats_ = ports.last_stats();
     return out;
   }
 
   uint64_t drops(const std::string& port, DropReason r) const {
-    for (const auto& s : last_stats_) {
-      if (s.name == port) return s.drops[static_cast<size_t>(r)];
-    }
-    return 0;
+    return port_drops(last_stats_, port, r);
   }
   // Every drop reason of every port of the last run: exactly `expected`, nothing else.
   void expect_drops(const std::map<std::string, std::map<DropReason, uint64_t>>& expected) const {

@@ -10,6 +10,7 @@
 
 #include "dataplane.h"
 #include "frames.h"
+#include "pcap_ports.h"
 #include "tenant_api.h"
 #include "tenant_objects.h"
 
@@ -74,35 +75,14 @@ class RoutingTest : public ::testing::Test {
   // Sends `frames` into dataplane port `in` and returns what every port transmitted.
   std::map<std::string, std::vector<Frame>> run(const std::string& in,
                                                 const std::vector<Frame>& frames) {
-    const std::vector<std::string> names = {"a1", "a2", "a3", "b1", "b2"};
-    for (const auto& n : names) {
-      write_pcap(dir_ + "/" + n + ".in", n == in ? frames : std::vector<Frame>{});
-      dp_->add_port(
-          dp::PortSpec{n,
-                       dp::PortType::kPcap,
-                       {{"rx_pcap", dir_ + "/" + n + ".in"}, {"tx_pcap", dir_ + "/" + n + ".out"}},
-                       {}});
-    }
-    api_->ports_changed();
-    int quiet = 0;
-    for (int i = 0; i < 10000 && quiet < 5; ++i) {
-      quiet = dp_->worker(0).poll_once() == 0 ? quiet + 1 : 0;
-    }
-    last_stats_ = dp_->port_stats();
-    std::map<std::string, std::vector<Frame>> out;
-    for (const auto& n : names) {
-      api_->ports_changed(n);
-      dp_->remove_port(n);
-      out[n] = read_pcap(dir_ + "/" + n + ".out");
-    }
+    PcapPorts ports(*dp_, *api_, dir_, {"a1", "a2", "a3", "b1", "b2"});
+    auto out = ports.run(in, frames);
+    last_stats_ = ports.last_stats();
     return out;
   }
 
   uint64_t drops(const std::string& port, DropReason r) const {
-    for (const auto& s : last_stats_) {
-      if (s.name == port) return s.drops[static_cast<size_t>(r)];
-    }
-    return 0;
+    return port_drops(last_stats_, port, r);
   }
 
   uint64_t routed(const std::string& router) const {
