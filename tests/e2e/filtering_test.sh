@@ -490,6 +490,36 @@ expect_gt "conntrack_created (workers)" "$(jq_file "$E2E_TMP/final.json" 'wsum(d
 expect_gt "conntrack capacity" "$(jq_file "$E2E_TMP/final.json" 'int(d.get("conntrack", {}).get("capacity", 0))')" 0
 
 # ----------------------------------------------------------------------------------------------
+check "bad ACL, group and conntrack input: clear errors (usage: exit 2, refused by dvrd: exit 1), nothing changes"
+# bad_input WHAT STATUS NEEDLE COMMAND...: COMMAND must exit with STATUS and say NEEDLE.
+bad_input() {
+  local what=$1 want=$2 needle=$3 rc
+  shift 3
+  ctl "$@" >"$E2E_TMP/bad.out" 2>&1
+  rc=$?
+  expect_eq "exit status of '$what'" "$rc" "$want"
+  expect_contains "message of '$what'" "$(cat "$E2E_TMP/bad.out")" "$needle"
+}
+ctl acl add acl-bad >/dev/null || fail "dvrctl acl add acl-bad failed"
+bad_input "rule number abc" 2 "'abc' is not a rule number" acl rule add acl-bad abc ingress allow
+bad_input "port range 90-80" 2 "MIN is larger than MAX" \
+  acl rule add acl-bad 10 ingress allow --protocol tcp --destination-ports 90-80
+bad_input "protocol gre" 1 "protocol 'gre'" acl rule add acl-bad 10 ingress allow --protocol gre
+bad_input "ports on icmp" 1 "only valid with protocol tcp or udp" \
+  acl rule add acl-bad 10 ingress allow --protocol icmp --destination-ports 80
+bad_input "unknown ACL on a network" 1 "unknown network ACL 'nosuch'" network set-acl n1 nosuch
+bad_input "unknown remote group" 1 "unknown remote group 'nosuch'" \
+  secgroup rule add web r9 ingress --protocol tcp --remote-group nosuch
+bad_input "remote ip and group" 2 "not both" \
+  secgroup rule add web r9 ingress --remote-ip 10.0.0.0/8 --remote-group client
+bad_input "conntrack state" 1 "is not a state" conntrack show --state bogus
+bad_input "conntrack unknown port" 1 "no port named 'nosuch'" conntrack show --port nosuch
+ctl --json acl show acl-bad >"$E2E_TMP/acl-bad.json" || fail "dvrctl acl show acl-bad failed"
+expect_eq "rules of acl-bad after the refused changes" \
+  "$(jq_file "$E2E_TMP/acl-bad.json" 'len(d.get("filter_counters", {}).get("rules", []))')" 0
+ctl acl remove acl-bad >/dev/null || fail "dvrctl acl remove acl-bad failed"
+
+# ----------------------------------------------------------------------------------------------
 check "dvrd shuts down cleanly on SIGTERM"
 stop_dvrd
 expect_eq "dvrd exit status" "$DVRD_STATUS" 0
