@@ -63,7 +63,13 @@ LOG="$WORK/dvrd.log"
 DVRD_PID=""
 PIDS=()  # helper processes (socat listeners), stopped by pid
 
-alive() { [ -n "$1" ] && [ -r "/proc/$1/stat" ] && ! grep -q '^[0-9]* (.*) Z' "/proc/$1/stat"; }
+# True while the process exists and is not a zombie. The stat file is read once: a process that
+# exits between a check and a read must count as gone, not as alive.
+alive() {
+  local stat
+  [ -n "$1" ] && stat=$(cat "/proc/$1/stat" 2>/dev/null) && [ -n "$stat" ] &&
+    [[ ! $stat =~ ^[0-9]+\ \(.*\)\ Z ]]
+}
 
 cleanup() {
   local rc=$? pid ns
