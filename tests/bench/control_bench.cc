@@ -45,7 +45,6 @@
 #include <memory>
 #include <numeric>
 #include <random>
-#include <set>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -656,20 +655,6 @@ void bench_loss(LossMode lm, const std::string& dir) {
 
 constexpr uint32_t kAclRules = 10'000;
 
-// DPDK memory of the ACL classifiers in the dataplane's published configuration.
-size_t acl_memory(const dp::Dataplane& d) {
-  const dp::L3State* l3 = d.l3();
-  if (l3 == nullptr) return 0;
-  std::set<const dp::Classifier*> seen;
-  size_t total = 0;
-  for (const auto& t : l3->acl_tables) {
-    if (t && t->classifier && seen.insert(t->classifier.get()).second) {
-      total += t->classifier->memory_bytes();
-    }
-  }
-  return total;
-}
-
 std::string mib(size_t bytes) {
   return fmt("%.1f MiB", static_cast<double>(bytes) / (1 << 20));
 }
@@ -707,7 +692,7 @@ void bench_acl(int reps, const std::string& dir) {
         progress(fmt("acl: %u rules, request %d of %d", rules, i + 1, n));
         const v1::UpsertRequest req = acl_request(rules, static_cast<uint32_t>(100 + i));
         wall.push_back(env.upsert(req, "the ACL"));
-        memory = acl_memory(*env.dp);
+        memory = acl_memory_bytes(*env.dp);
       }
     }
     std::string where, unrelated;
@@ -772,7 +757,7 @@ void bench_acl(int reps, const std::string& dir) {
         "; the ACL's counters: allow rules %s (ingress) and %s (egress), every other rule "
         "and the defaults %s; ACL classifiers %s",
         grouped(static_cast<double>(in)).c_str(), grouped(static_cast<double>(out)).c_str(),
-        grouped(static_cast<double>(other)).c_str(), mib(acl_memory(*env->dp)).c_str());
+        grouped(static_cast<double>(other)).c_str(), mib(acl_memory_bytes(*env->dp)).c_str());
   };
   const v1::UpsertRequest attach = acl_request(kAclRules, 100);
   measure_loss(

@@ -245,7 +245,11 @@ uint64_t Topology::routed_by_r1() const {
 }
 
 size_t Topology::acl_memory_bytes() const {
-  const dp::L3State* l3 = dp_ ? dp_->l3() : nullptr;
+  return dp_ ? bench::acl_memory_bytes(*dp_) : 0;
+}
+
+size_t acl_memory_bytes(const dp::Dataplane& dp) {
+  const dp::L3State* l3 = dp.l3();
   if (l3 == nullptr) return 0;
   std::set<const dp::Classifier*> seen;
   size_t total = 0;

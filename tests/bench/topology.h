@@ -82,6 +82,10 @@ struct Filters {
 inline constexpr const char* kBenchAcl = "bench-acl";
 inline constexpr const char* kBenchSg = "bench-sg";
 
+// DPDK memory of the compiled network ACL classifiers in the dataplane's published
+// configuration (each classifier once, however many networks share it).
+size_t acl_memory_bytes(const dp::Dataplane& dp);
+
 class Topology {
  public:
   Topology();
