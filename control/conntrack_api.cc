@@ -91,7 +91,7 @@ v1::Response conntrack_dump(const dp::Dataplane& dp, const v1::ConntrackRequest&
     e->set_src_port(k.src_port);
     e->set_dst_port(k.dst_port);
     if (k.protocol == kProtoIcmp) e->set_dst_port(0);  // the echo id is src_port
-    if (k.protocol == kProtoIcmp && k.src_port == 0x0800) {
+    if (k.protocol == kProtoIcmp && k.src_port == dp::kIcmpEchoKeyPort) {
       e->set_src_port(k.dst_port);  // an echo reply seen first: the id is on the other side
     }
     e->set_state(dp::conn_state_name(v.state));

@@ -16,7 +16,8 @@ constexpr uint8_t kIcmpEchoReply = 0, kIcmpEchoRequest = 8;
 // ICMP echo. An echo request is keyed (id -> 0x0800) and its reply (0x0800 -> id): the same two
 // endpoints, which ConnTable orders like TCP/UDP ones, so both belong to one connection. 0x0800 is
 // what the classifier sees for "type 8, code 0", and no other ICMP key has it as a port.
-constexpr uint16_t kEchoRequestTypeCode = kIcmpEchoRequest << 8;
+constexpr uint16_t kEchoRequestTypeCode = kIcmpEchoKeyPort;
+static_assert(kEchoRequestTypeCode == kIcmpEchoRequest << 8);
 
 bool is_icmp_error(uint8_t type) {
   return type == 3 || type == 4 || type == 5 || type == 11 || type == 12;
@@ -57,6 +58,11 @@ void fill_ports(FlowKey& key, uint8_t proto, const uint8_t* l4) {
       key.dst_port = 0;
     }
   }
+}
+
+// The TCP flags byte of a packet (0 for other protocols; the transport header was checked).
+uint8_t tcp_flags_of(const uint8_t* ip) {
+  return ip[9] == kIpProtoTcp ? ip[sizeof(rte_ipv4_hdr) + 13] : 0;
 }
 
 FlowKey flow_key(const uint8_t* ip, uint16_t zone) {
@@ -259,7 +265,7 @@ void FilterRun::apply_sg(uint16_t zone, const PortBinding& binding, bool ingress
   for (uint16_t k = 0; k < count; ++k) {
     const uint16_t j = list[k];
     const uint8_t* ip = ip_[j];
-    const uint8_t tcp_flags = ip[9] == kIpProtoTcp ? ip[sizeof(rte_ipv4_hdr) + 13] : 0;
+    const uint8_t tcp_flags = tcp_flags_of(ip);
     ConnTable::Hit hit = ct.lookup(keys[k], hashes[k], now_ms_);
     if (hit.slot != ConnTable::kNone &&
         ct.track(hit.slot, hit.reply, tcp_flags, now_ms_) == ConnTable::Update::kRestart) {
@@ -299,9 +305,8 @@ void FilterRun::apply_sg(uint16_t zone, const PortBinding& binding, bool ingress
       deny(j, ingress ? DropReason::kSgIngressDenied : DropReason::kSgEgressDenied);
       continue;
     }
-    const uint8_t* ip = ip_[j];
-    const uint8_t tcp_flags = ip[9] == kIpProtoTcp ? ip[sizeof(rte_ipv4_hdr) + 13] : 0;
-    if (ct.insert(keys[k], hashes[k], tcp_flags, ingress, policy.id, now_ms_) == ConnTable::kNone) {
+    if (ct.insert(keys[k], hashes[k], tcp_flags_of(ip_[j]), ingress, policy.id, now_ms_) ==
+        ConnTable::kNone) {
       deny(j, DropReason::kConntrackFull);
       continue;
     }

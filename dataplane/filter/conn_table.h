@@ -34,6 +34,10 @@ namespace dvr::dp {
 // convention for ICMP is the caller's (filter_engine.cc): an echo request is (id -> 0x0800) and
 // its reply (0x0800 -> id), so both belong to one connection; other ICMP is
 // (type << 8 | code -> 0); protocols without ports use 0 and 0.
+// The "port" of the answering end of an ICMP echo conversation (what the classifier reads as
+// type 8, code 0): the request is keyed (id -> kIcmpEchoKeyPort), the reply the other way round.
+inline constexpr uint16_t kIcmpEchoKeyPort = 0x0800;
+
 struct FlowKey {
   uint32_t src_ip = 0;
   uint32_t dst_ip = 0;
