@@ -70,6 +70,10 @@ TEST(DaemonOptions, ErrorsSayWhatIsWrong) {
       {{"--idle-backoff", "maybe"}, "takes 'on' or 'off'"},
       {{"--idle-sleep-max-us", "20000"}, "from 0 to 10000"},
       {{"-l", "0,1"}, "EAL arguments go after '--'"},
+      {{"--conntrack-size", "100"}, "from 1024 to 16777216"},
+      {{"--conntrack-timeout", "tcp_established"}, "'tcp_established' is not STATE=SECONDS"},
+      {{"--conntrack-timeout", "tcp_bogus=10"}, "unknown state 'tcp_bogus' (one of tcp_syn_sent"},
+      {{"--conntrack-timeout", "icmp=0"}, "'0' is not a number of seconds from 1 to 864000"},
   };
   for (const auto& [args, expected] : cases) {
     std::string err;
@@ -78,11 +82,30 @@ TEST(DaemonOptions, ErrorsSayWhatIsWrong) {
   }
 }
 
+TEST(DaemonOptions, ConntrackSizeAndTimeouts) {
+  std::string err;
+  auto o = parse({}, err);
+  ASSERT_TRUE(o) << err;
+  EXPECT_EQ(o->dataplane.conntrack_capacity, 262144u);
+  o = parse({"--dev"}, err);
+  ASSERT_TRUE(o) << err;
+  EXPECT_EQ(o->dataplane.conntrack_capacity, 65536u);
+  o = parse({"--dev", "--conntrack-size", "2048", "--conntrack-timeout", "tcp_established=3600",
+             "--conntrack-timeout=udp_new=5"},
+            err);
+  ASSERT_TRUE(o) << err;
+  EXPECT_EQ(o->dataplane.conntrack_capacity, 2048u);
+  EXPECT_EQ(o->dataplane.conntrack_timeouts.tcp_established, 3600u);
+  EXPECT_EQ(o->dataplane.conntrack_timeouts.udp_new, 5u);
+  EXPECT_EQ(o->dataplane.conntrack_timeouts.icmp, dp::ConnTimeouts{}.icmp);  // untouched
+}
+
 TEST(DaemonOptions, HelpTellsEveryOption) {
   const std::string help = daemon_usage();
-  for (const char* opt : {"--socket", "--dev", "--port", "--host-id", "--mbufs", "--rx-desc",
-                          "--tx-desc", "--exception-queue", "--idle-backoff", "--idle-polls",
-                          "--idle-sleep-max-us", "--version", "--help"}) {
+  for (const char* opt :
+       {"--socket", "--dev", "--port", "--host-id", "--mbufs", "--rx-desc", "--tx-desc",
+        "--exception-queue", "--idle-backoff", "--idle-polls", "--idle-sleep-max-us",
+        "--conntrack-size", "--conntrack-timeout", "--version", "--help"}) {
     EXPECT_NE(help.find(opt), std::string::npos) << opt;
   }
 }
