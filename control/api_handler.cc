@@ -232,6 +232,8 @@ v1::Response ApiHandler::stats(const v1::StatsRequest& req) {
     o->set_icmp_errors_rate_limited(w.icmp_errors_rate_limited);
     o->set_conntrack_created(w.conntrack_created);
     o->set_conntrack_revoked(w.conntrack_revoked);
+    o->set_flow_cache_hits(w.flow_cache_hits);
+    o->set_flow_cache_misses(w.flow_cache_misses);
     for (const dp::StageSnapshot& st : w.stages) {
       v1::StageStats* ss = o->add_stages();
       ss->set_name(st.name);

@@ -102,6 +102,9 @@ Options:
                          tcp_syn_sent (120), tcp_syn_recv (60), tcp_established (7200),
                          tcp_fin_wait (120), tcp_time_wait (120), tcp_close (10), udp_new (30),
                          udp_replied (180), icmp (30), other_new (60), other_replied (600)
+  --flow-cache-size N    entries of each worker's filter verdict cache (default 16384, 32 bytes
+                         each; 0 turns it off). Packets of flows the ACLs and security groups
+                         recently allowed are judged from it; see docs/security.md
   --version              print the version and exit
   -h, --help             print this help and exit
 
@@ -214,6 +217,8 @@ std::optional<DaemonOptions> parse_daemon_options(int argc, const char* const* a
       uint32_t n = 0;
       if (!number(1024u, 16777216u, n)) return std::nullopt;
       conntrack_size = n;
+    } else if (name == "--flow-cache-size") {
+      if (!number(0u, 16777216u, o.dataplane.flow_cache_entries)) return std::nullopt;
     } else if (name == "--conntrack-timeout") {
       auto v = value();
       if (!v) return std::nullopt;

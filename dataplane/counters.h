@@ -59,6 +59,8 @@ struct alignas(64) WorkerCounters {
   Counter punted, punt_queue_full;
   Counter arp_replies, echo_replies, icmp_errors_sent, icmp_errors_rate_limited;
   Counter conntrack_created, conntrack_revoked;
+  // Packets the filters judged from the worker's verdict cache / judged in full.
+  Counter flow_cache_hits, flow_cache_misses;
   std::atomic<uint64_t> config_generation{0};
   StageCounters stages[kMaxStages];
   PortCounters ports[kMaxPorts];

@@ -69,7 +69,8 @@ Dataplane::Dataplane(const DataplaneOptions& opts)
     counters_.push_back(std::make_unique<WorkerCounters>());
     exceptions_.push_back(std::make_unique<ExceptionQueue>(opts.exception_queue_size));
     workers_.push_back(std::make_unique<Worker>(id, lcore, publisher_, *counters_.back(),
-                                                *exceptions_.back(), opts.backoff));
+                                                *exceptions_.back(), opts.backoff,
+                                                opts.flow_cache_entries));
     ++id;
   }
   publish();
@@ -227,6 +228,8 @@ std::vector<WorkerSnapshot> Dataplane::worker_stats() const {
     s.icmp_errors_rate_limited = c.icmp_errors_rate_limited.get();
     s.conntrack_created = c.conntrack_created.get();
     s.conntrack_revoked = c.conntrack_revoked.get();
+    s.flow_cache_hits = c.flow_cache_hits.get();
+    s.flow_cache_misses = c.flow_cache_misses.get();
     s.rx_queues = i < cfg.rx_by_worker.size() ? cfg.rx_by_worker[i].size() : 0;
     s.config_generation = c.config_generation.load(std::memory_order_relaxed);
     for (size_t st = 0; st < w.pipeline().size(); ++st) {

@@ -30,6 +30,8 @@ struct DataplaneOptions {
   // Connection tracking for security groups: the table's size and idle timeouts.
   uint32_t conntrack_capacity = 262144;
   ConnTimeouts conntrack_timeouts;
+  // Entries of each worker's filter verdict cache (filter/flow_cache.h); 0 turns it off.
+  uint32_t flow_cache_entries = 16384;
 };
 
 struct PortStatsSnapshot {
@@ -51,6 +53,7 @@ struct WorkerSnapshot {
   uint64_t punted = 0, punt_queue_full = 0, rx_queues = 0, config_generation = 0;
   uint64_t arp_replies = 0, echo_replies = 0, icmp_errors_sent = 0, icmp_errors_rate_limited = 0;
   uint64_t conntrack_created = 0, conntrack_revoked = 0;
+  uint64_t flow_cache_hits = 0, flow_cache_misses = 0;
   std::vector<StageSnapshot> stages;
 };
 

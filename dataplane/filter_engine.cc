@@ -1,9 +1,12 @@
 #include "filter_engine.h"
 
+#include <algorithm>
+
 #include <rte_cycles.h>
 #include <rte_ip.h>
 
 #include "filter/conn_table.h"
+#include "filter/flow_cache.h"
 #include "filter_state.h"
 #include "packet.h"
 
@@ -113,13 +116,29 @@ class FilterRun {
       : batch_(batch), ctx_(ctx), l3_(*ctx.l3()), jobs_(jobs), n_(n) {}
 
   // Packets the filters cannot read are dropped here, before any filter.
-  void check_packets(bool any_sg);
+  void check_packets();
+  // Packets of flows the filters recently allowed pass here, judged by the worker's cache; the
+  // steps below skip them.
+  void cached_verdicts(FlowCache& cache, uint16_t src_net);
+  // Whether any packet is left for the full path.
+  bool any_pending() const { return pending_ > 0; }
   void network_acls(uint16_t src_net);
   void security_groups();
+  // Remembers the verdicts of the packets the full path just allowed.
+  void fill_cache(FlowCache& cache);
   uint16_t compact();
 
  private:
   bool routed(uint16_t j) const { return jobs_[j].dst_net != kNoNetwork; }
+  // Still to be judged by the full path.
+  bool pending(uint16_t j) const { return !dead_[j] && !passed_[j]; }
+  uint32_t now_ms() {
+    if (!have_now_ms_) {
+      now_ms_ = static_cast<uint32_t>(rte_rdtsc() / ctx_.config().tsc_per_ms);
+      have_now_ms_ = true;
+    }
+    return now_ms_;
+  }
   void deny(uint16_t j, DropReason reason) {
     const uint16_t i = jobs_[j].pkt;
     if (routed(j)) {
@@ -129,7 +148,9 @@ class FilterRun {
     }
     dead_[j] = true;
   }
-  void apply_acl(const AclTable& table, const uint16_t* list, uint16_t count, DropReason reason);
+  // Records the rule that allowed each packet in verdict_[j].*slot.
+  void apply_acl(const AclTable& table, const uint16_t* list, uint16_t count, DropReason reason,
+                 uint16_t FlowVerdict::*slot);
   void apply_sg(uint16_t zone, const PortBinding& binding, bool ingress, const uint16_t* list,
                 uint16_t count);
   bool still_allowed(const PortBinding& binding, uint32_t slot, ConnTable& ct);
@@ -140,12 +161,21 @@ class FilterRun {
   FilterJob* jobs_;
   uint16_t n_;
   bool dead_[kBurstSize] = {};
+  bool passed_[kBurstSize] = {};   // allowed by a cached verdict
+  uint16_t pending_ = kBurstSize;  // an upper bound until cached_verdicts() counted them
   const uint8_t* ip_[kBurstSize] = {};
   uint16_t ip_len_[kBurstSize] = {};
-  uint32_t now_ms_ = 0;
+  uint32_t now_ms_ = 0;  // conntrack's clock, read once per burst when first needed
+  bool have_now_ms_ = false;
+  // For the verdict cache.
+  FlowCacheKey cache_key_[kBurstSize];
+  uint32_t cache_hash_[kBurstSize];
+  bool cacheable_[kBurstSize] = {};
+  FlowVerdict verdict_[kBurstSize];  // the ACL rules that allowed each packet
+  uint64_t now_tick_ = 0;
 };
 
-void FilterRun::check_packets(bool any_sg) {
+void FilterRun::check_packets() {
   for (uint16_t j = 0; j < n_; ++j) {
     const uint16_t i = jobs_[j].pkt;
     rte_mbuf* m = batch_.pkts[i];
@@ -182,26 +212,99 @@ void FilterRun::check_packets(bool any_sg) {
     ip_[j] = ip;
     ip_len_[j] = total;
   }
-  if (any_sg) now_ms_ = static_cast<uint32_t>(rte_rdtsc() / ctx_.config().tsc_per_ms);
+}
+
+// Whether a packet may be judged by a cached verdict (and fill one): not when it can change its
+// connection's state (TCP SYN, FIN, RST) or is ICMP other than echo (an error is judged by the
+// connection it quotes, which its own key does not show).
+bool cacheable_packet(const uint8_t* ip) {
+  const uint8_t* l4 = ip + sizeof(rte_ipv4_hdr);
+  switch (ip[9]) {
+    case kIpProtoTcp:
+      return (l4[13] & (kTcpSyn | kTcpFin | kTcpRst)) == 0;
+    case kIpProtoIcmp:
+      return l4[0] == kIcmpEchoRequest || l4[0] == kIcmpEchoReply;
+    default:
+      return true;
+  }
+}
+
+void FilterRun::cached_verdicts(FlowCache& cache, uint16_t src_net) {
+  const uint16_t rx = batch_.rx_port;
+  for (uint16_t j = 0; j < n_; ++j) {
+    if (dead_[j]) continue;
+    const uint8_t* ip = ip_[j];
+    cacheable_[j] = cacheable_packet(ip);
+    if (!cacheable_[j]) continue;
+    FlowKey flow;
+    fill_ports(flow, ip[9], ip + sizeof(rte_ipv4_hdr));
+    FlowCacheKey& key = cache_key_[j];
+    const auto* hdr = reinterpret_cast<const rte_ipv4_hdr*>(ip);
+    key.src_ip = rte_be_to_cpu_32(hdr->src_addr);
+    key.dst_ip = rte_be_to_cpu_32(hdr->dst_addr);
+    key.src_port = flow.src_port;
+    key.dst_port = flow.dst_port;
+    key.rx_port = rx;
+    key.out_port = jobs_[j].out_port;
+    key.protocol = ip[9];
+    key.routed = routed(j) ? 1 : 0;
+    cache_hash_[j] = FlowCache::hash(key);
+    cache.prefetch(cache_hash_[j]);
+  }
+  now_tick_ = FlowCache::tick_of(rte_rdtsc());
+  const uint64_t generation = ctx_.config().generation;
+  const AclTable* egress = l3_.networks[src_net].acl_egress;
+  const unsigned worker = ctx_.worker_id();
+  uint64_t hits = 0;
+  for (uint16_t j = 0; j < n_; ++j) {
+    if (dead_[j] || !cacheable_[j]) continue;
+    const FlowVerdict* v = cache.lookup(cache_key_[j], cache_hash_[j], generation, now_tick_);
+    if (v == nullptr) continue;
+    // The ACL rules that allowed the flow count this packet, as a classification would have.
+    if (v->acl_egress_slot != FlowVerdict::kNoAcl) egress->hits.hit(worker, v->acl_egress_slot);
+    if (v->acl_ingress_slot != FlowVerdict::kNoAcl) {
+      l3_.networks[jobs_[j].dst_net].acl_ingress->hits.hit(worker, v->acl_ingress_slot);
+    }
+    passed_[j] = true;
+    ++hits;
+  }
+  uint16_t alive = 0;
+  for (uint16_t j = 0; j < n_; ++j) alive += dead_[j] ? 0 : 1;
+  pending_ = static_cast<uint16_t>(alive - hits);
+  ctx_.counters().flow_cache_hits.add(hits);
+}
+
+void FilterRun::fill_cache(FlowCache& cache) {
+  const uint64_t generation = ctx_.config().generation;
+  uint64_t judged = 0;
+  for (uint16_t j = 0; j < n_; ++j) {
+    if (ip_[j] == nullptr || passed_[j]) continue;
+    ++judged;
+    if (!dead_[j] && cacheable_[j]) {
+      cache.insert(cache_key_[j], cache_hash_[j], generation, now_tick_, verdict_[j]);
+    }
+  }
+  ctx_.counters().flow_cache_misses.add(judged);
 }
 
 void FilterRun::apply_acl(const AclTable& table, const uint16_t* list, uint16_t count,
-                          DropReason reason) {
+                          DropReason reason, uint16_t FlowVerdict::*slot_field) {
   const uint8_t* inputs[kBurstSize] = {};  // (zeroed: GCC cannot see that count bounds the use)
   uint32_t results[kBurstSize];
   for (uint16_t k = 0; k < count; ++k) inputs[k] = ip_[list[k]];
   table.classifier->classify(inputs, results, count);
   const unsigned worker = ctx_.worker_id();
   for (uint16_t k = 0; k < count; ++k) {
-    bool allow;
-    if (results[k] == Classifier::kNoMatch) {
-      allow = table.default_allow;
-      table.hits.hit(worker, table.default_slot());
+    const uint32_t slot =
+        results[k] == Classifier::kNoMatch ? table.default_slot() : results[k] - 1;
+    const bool allow =
+        results[k] == Classifier::kNoMatch ? table.default_allow : table.allow[slot] != 0;
+    table.hits.hit(worker, slot);
+    if (!allow) {
+      deny(list[k], reason);
     } else {
-      allow = table.allow[results[k] - 1] != 0;
-      table.hits.hit(worker, results[k] - 1);
+      verdict_[list[k]].*slot_field = static_cast<uint16_t>(slot);
     }
-    if (!allow) deny(list[k], reason);
   }
 }
 
@@ -211,23 +314,27 @@ void FilterRun::network_acls(uint16_t src_net) {
   // Egress of the source network: one table for the whole burst.
   if (const AclTable* egress = l3_.networks[src_net].acl_egress; egress != nullptr) {
     for (uint16_t j = 0; j < n_; ++j) {
-      if (!dead_[j] && routed(j)) list[count++] = j;
+      if (pending(j) && routed(j)) list[count++] = j;
     }
-    if (count > 0) apply_acl(*egress, list, count, DropReason::kAclEgressDenied);
+    if (count > 0) {
+      apply_acl(*egress, list, count, DropReason::kAclEgressDenied, &FlowVerdict::acl_egress_slot);
+    }
   }
   // Ingress of the destination networks: one classification per distinct table.
   bool done[kBurstSize] = {};
   for (uint16_t first = 0; first < n_; ++first) {
-    if (dead_[first] || done[first] || !routed(first)) continue;
+    if (!pending(first) || done[first] || !routed(first)) continue;
     const AclTable* table = l3_.networks[jobs_[first].dst_net].acl_ingress;
     count = 0;
     for (uint16_t j = first; j < n_; ++j) {
-      if (dead_[j] || done[j] || !routed(j)) continue;
+      if (!pending(j) || done[j] || !routed(j)) continue;
       if (l3_.networks[jobs_[j].dst_net].acl_ingress != table) continue;
       done[j] = true;
       list[count++] = j;
     }
-    if (table != nullptr) apply_acl(*table, list, count, DropReason::kAclIngressDenied);
+    if (table != nullptr) {
+      apply_acl(*table, list, count, DropReason::kAclIngressDenied, &FlowVerdict::acl_ingress_slot);
+    }
   }
 }
 
@@ -251,6 +358,7 @@ void FilterRun::apply_sg(uint16_t zone, const PortBinding& binding, bool ingress
                          const uint16_t* list, uint16_t count) {
   ConnTable& ct = *ctx_.config().conntrack;
   const SgPolicy& policy = ingress ? *binding.sg_ingress : *binding.sg_egress;
+  const uint32_t now_ms = this->now_ms();
   FlowKey keys[kBurstSize];
   uint64_t hashes[kBurstSize];
   for (uint16_t k = 0; k < count; ++k) {
@@ -266,9 +374,9 @@ void FilterRun::apply_sg(uint16_t zone, const PortBinding& binding, bool ingress
     const uint16_t j = list[k];
     const uint8_t* ip = ip_[j];
     const uint8_t tcp_flags = tcp_flags_of(ip);
-    ConnTable::Hit hit = ct.lookup(keys[k], hashes[k], now_ms_);
+    ConnTable::Hit hit = ct.lookup(keys[k], hashes[k], now_ms);
     if (hit.slot != ConnTable::kNone &&
-        ct.track(hit.slot, hit.reply, tcp_flags, now_ms_) == ConnTable::Update::kRestart) {
+        ct.track(hit.slot, hit.reply, tcp_flags, now_ms) == ConnTable::Update::kRestart) {
       ct.remove(hit);  // a new connection reusing a closed one's ports: judge it afresh
       hit.slot = ConnTable::kNone;
     }
@@ -284,7 +392,7 @@ void FilterRun::apply_sg(uint16_t zone, const PortBinding& binding, bool ingress
     if (ip[9] == kIpProtoIcmp && is_icmp_error(ip[sizeof(rte_ipv4_hdr)])) {
       FlowKey quoted;
       if (quoted_flow(ip, ip_len_[j], zone, quoted) &&
-          ct.lookup(quoted, ct.hash(quoted), now_ms_).slot != ConnTable::kNone) {
+          ct.lookup(quoted, ct.hash(quoted), now_ms).slot != ConnTable::kNone) {
         continue;
       }
     }
@@ -298,6 +406,8 @@ void FilterRun::apply_sg(uint16_t zone, const PortBinding& binding, bool ingress
   for (uint16_t m = 0; m < miss_count; ++m) inputs[m] = ip_[list[misses[m]]];
   policy.classifier->classify(inputs, results, miss_count);
   const unsigned worker = ctx_.worker_id();
+  uint64_t inserted_hashes[kBurstSize];
+  uint16_t inserted = 0;
   for (uint16_t m = 0; m < miss_count; ++m) {
     const uint16_t k = misses[m];
     const uint16_t j = list[k];
@@ -305,11 +415,22 @@ void FilterRun::apply_sg(uint16_t zone, const PortBinding& binding, bool ingress
       deny(j, ingress ? DropReason::kSgIngressDenied : DropReason::kSgEgressDenied);
       continue;
     }
-    if (ct.insert(keys[k], hashes[k], tcp_flags_of(ip_[j]), ingress, policy.id, now_ms_) ==
+    // A new flow's first packets often arrive in one burst: the first creates the connection,
+    // the others belong to it (inserting each would fill the key's buckets with duplicates).
+    if (std::find(inserted_hashes, inserted_hashes + inserted, hashes[k]) !=
+        inserted_hashes + inserted) {
+      const ConnTable::Hit hit = ct.lookup(keys[k], hashes[k], now_ms);
+      if (hit.slot != ConnTable::kNone) {
+        ct.track(hit.slot, hit.reply, tcp_flags_of(ip_[j]), now_ms);
+        continue;
+      }
+    }
+    if (ct.insert(keys[k], hashes[k], tcp_flags_of(ip_[j]), ingress, policy.id, now_ms) ==
         ConnTable::kNone) {
       deny(j, DropReason::kConntrackFull);
       continue;
     }
+    inserted_hashes[inserted++] = hashes[k];
     policy.hits.hit(worker, results[m] - 1);
     ctx_.counters().conntrack_created.inc();
   }
@@ -321,17 +442,17 @@ void FilterRun::security_groups() {
   const uint16_t rx = batch_.rx_port;
   if (const PortBinding& src = l3_.ports[rx]; src.sg_egress != nullptr) {
     for (uint16_t j = 0; j < n_; ++j) {
-      if (!dead_[j]) list[count++] = j;
+      if (pending(j)) list[count++] = j;
     }
     if (count > 0) apply_sg(rx, src, false, list, count);
   }
   bool done[kBurstSize] = {};
   for (uint16_t first = 0; first < n_; ++first) {
-    if (dead_[first] || done[first]) continue;
+    if (!pending(first) || done[first]) continue;
     const uint16_t port = jobs_[first].out_port;
     count = 0;
     for (uint16_t j = first; j < n_; ++j) {
-      if (dead_[j] || done[j] || jobs_[j].out_port != port) continue;
+      if (!pending(j) || done[j] || jobs_[j].out_port != port) continue;
       done[j] = true;
       list[count++] = j;
     }
@@ -359,9 +480,14 @@ uint16_t run_filters(Batch& batch, WorkerContext& ctx, uint16_t src_net, FilterJ
     any_sg = jobs[j].out_port < l3.ports.size() && l3.ports[jobs[j].out_port].sg_ingress != nullptr;
   }
   FilterRun run(batch, ctx, jobs, n);
-  run.check_packets(any_sg);
-  run.network_acls(src_net);
-  if (any_sg) run.security_groups();
+  run.check_packets();
+  FlowCache* cache = ctx.flow_cache();
+  if (cache != nullptr) run.cached_verdicts(*cache, src_net);
+  if (run.any_pending()) {
+    run.network_acls(src_net);
+    if (any_sg) run.security_groups();
+    if (cache != nullptr) run.fill_cache(*cache);
+  }
   return run.compact();
 }
 

@@ -8,12 +8,12 @@ namespace dvr::dp {
 
 Worker::Worker(uint16_t id, unsigned lcore, const ConfigPublisher& publisher,
                WorkerCounters& counters, ExceptionQueue& exceptions,
-               const IdleBackoffConfig& backoff)
+               const IdleBackoffConfig& backoff, uint32_t flow_cache_entries)
     : id_(id),
       lcore_(lcore),
       publisher_(publisher),
       counters_(counters),
-      ctx_(id, counters, exceptions),
+      ctx_(id, counters, exceptions, flow_cache_entries),
       pipeline_(Pipeline::standard()),
       backoff_(backoff) {}
 

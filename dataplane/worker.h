@@ -14,7 +14,7 @@ namespace dvr::dp {
 class Worker {
  public:
   Worker(uint16_t id, unsigned lcore, const ConfigPublisher& publisher, WorkerCounters& counters,
-         ExceptionQueue& exceptions, const IdleBackoffConfig& backoff);
+         ExceptionQueue& exceptions, const IdleBackoffConfig& backoff, uint32_t flow_cache_entries);
 
   // The lcore entry point; returns when stop() is called.
   int run();

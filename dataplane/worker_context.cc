@@ -9,12 +9,27 @@
 
 namespace dvr::dp {
 
+namespace {
+
+// How long a cached verdict stands before the flow's next packet takes the full filter path
+// again (refreshing its conntrack entries): far below the shortest conntrack timeout (1 s), and
+// long enough that a busy flow pays for the full path about once per 100 ms.
+constexpr uint64_t kFlowCacheRevalidateMs = 100;
+
+}  // namespace
+
 WorkerContext::WorkerContext(uint16_t worker_id, WorkerCounters& counters,
-                             ExceptionQueue& exceptions)
+                             ExceptionQueue& exceptions, uint32_t flow_cache_entries)
     : worker_id_(worker_id),
       counters_(counters),
       icmp_tsc_per_token_(std::max<uint64_t>(1, rte_get_tsc_hz() / kIcmpErrorsPerSecond)),
-      exceptions_(exceptions) {}
+      exceptions_(exceptions) {
+  if (flow_cache_entries > 0) {
+    const uint64_t ticks = FlowCache::tick_of(rte_get_tsc_hz() * kFlowCacheRevalidateMs / 1000);
+    flow_cache_ = std::make_unique<FlowCache>(
+        flow_cache_entries, static_cast<uint32_t>(std::clamp<uint64_t>(ticks, 1, UINT32_MAX)));
+  }
+}
 
 void WorkerContext::drop(rte_mbuf* pkt, uint16_t port, DropReason reason) {
   counters_.ports[port].drops[static_cast<size_t>(reason)].inc();

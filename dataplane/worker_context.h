@@ -3,9 +3,11 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 
 #include "counters.h"
 #include "exception_queue.h"
+#include "filter/flow_cache.h"
 #include "forwarding_config.h"
 
 struct rte_mbuf;
@@ -16,7 +18,9 @@ inline constexpr uint16_t kTxBufferSize = 64;
 
 class WorkerContext {
  public:
-  WorkerContext(uint16_t worker_id, WorkerCounters& counters, ExceptionQueue& exceptions);
+  // `flow_cache_entries`: the size of the worker's filter verdict cache, 0 for none.
+  WorkerContext(uint16_t worker_id, WorkerCounters& counters, ExceptionQueue& exceptions,
+                uint32_t flow_cache_entries);
 
   uint16_t worker_id() const { return worker_id_; }
   const ForwardingConfig& config() const { return *config_; }
@@ -24,6 +28,8 @@ class WorkerContext {
   const L3State* l3() const { return config_->l3; }
   void set_config(const ForwardingConfig* cfg) { config_ = cfg; }
   WorkerCounters& counters() { return counters_; }
+  // The worker's filter verdict cache; nullptr when turned off.
+  FlowCache* flow_cache() { return flow_cache_.get(); }
 
   // Frees the packet and counts it against `port` under `reason`.
   void drop(rte_mbuf* pkt, uint16_t port, DropReason reason);
@@ -64,6 +70,7 @@ class WorkerContext {
   uint32_t icmp_tokens_ = kIcmpErrorBurst;
   ExceptionQueue& exceptions_;
   const ForwardingConfig* config_ = nullptr;
+  std::unique_ptr<FlowCache> flow_cache_;
   uint32_t dirty_ports_ = 0;  // bit p: tx_[p] holds packets
   static_assert(kMaxPorts <= 32, "dirty_ports_ is a 32-bit mask");
   TxBuffer tx_[kMaxPorts];

@@ -60,7 +60,9 @@ void print_workers(const v1::Stats& stats, std::ostream& out) {
                  {"RXQ", Align::kRight},
                  {"GEN", Align::kRight},
                  {"CT-CREATED", Align::kRight},
-                 {"CT-REVOKED", Align::kRight}});
+                 {"CT-REVOKED", Align::kRight},
+                 {"FCACHE-HIT", Align::kRight},
+                 {"FCACHE-MISS", Align::kRight}});
   Table stages({{"WORKER", Align::kRight},
                 {"STAGE"},
                 {"PACKETS", Align::kRight},
@@ -71,7 +73,8 @@ void print_workers(const v1::Stats& stats, std::ostream& out) {
                      to_string(w.idle_cycles()), to_string(w.polls()), to_string(w.sleeps()),
                      to_string(w.punted()), to_string(w.punt_queue_full()),
                      to_string(w.rx_queues()), to_string(w.config_generation()),
-                     to_string(w.conntrack_created()), to_string(w.conntrack_revoked())});
+                     to_string(w.conntrack_created()), to_string(w.conntrack_revoked()),
+                     to_string(w.flow_cache_hits()), to_string(w.flow_cache_misses())});
     for (const v1::StageStats& s : w.stages()) {
       stages.add_row({to_string(w.worker()), s.name(), to_string(s.packets()),
                       ratio(s.cycles(), s.packets())});

@@ -487,6 +487,10 @@ check "dvrctl secgroup list / conntrack stats / --json stats"
 ctl secgroup list | sed 's/^/    /' || fail "dvrctl secgroup list failed"
 stats_snapshot "$E2E_TMP/final.json"
 expect_gt "conntrack_created (workers)" "$(jq_file "$E2E_TMP/final.json" 'wsum(d,"conntrack_created")')" 0
+# The TCP transfers above crossed filtered ports: their later segments were judged from the
+# workers' verdict cache (docs/security.md), the first ones by the full path.
+expect_gt "flow_cache_hits (workers)" "$(jq_file "$E2E_TMP/final.json" 'wsum(d,"flow_cache_hits")')" 0
+expect_gt "flow_cache_misses (workers)" "$(jq_file "$E2E_TMP/final.json" 'wsum(d,"flow_cache_misses")')" 0
 expect_gt "conntrack capacity" "$(jq_file "$E2E_TMP/final.json" 'int(d.get("conntrack", {}).get("capacity", 0))')" 0
 
 # ----------------------------------------------------------------------------------------------

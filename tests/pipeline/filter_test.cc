@@ -22,6 +22,7 @@
 #include <numeric>
 #include <random>
 #include <set>
+#include <thread>
 
 #include "dataplane.h"
 #include "frames.h"
@@ -126,7 +127,7 @@ class FilterTest : public ::testing::Test {
 
   // (Re)creates the dataplane with a conntrack table sized for `conntrack_capacity`, and the
   // base topology.
-  void build(uint32_t conntrack_capacity) {
+  void build(uint32_t conntrack_capacity, uint32_t flow_cache_entries = 16384) {
     api_.reset();
     dp_.reset();
     port_ids_.clear();
@@ -135,6 +136,7 @@ class FilterTest : public ::testing::Test {
     o.rx_desc = 128;
     o.tx_desc = 128;
     o.conntrack_capacity = conntrack_capacity;
+    o.flow_cache_entries = flow_cache_entries;
     dp_ = std::make_unique<dp::Dataplane>(o);
     api_ = std::make_unique<TenantApi>(*dp_);
     apply({router("r"), network("n1", 101), network("n2", 102), subnet("s1", "n1", "10.0.1.0/24"),
@@ -160,16 +162,22 @@ class FilterTest : public ::testing::Test {
   void open_a1() { apply({port_of(kA1, {}, false)}); }
 
   // Sends `frames` into dataplane port `in` and returns what every port transmitted.
+  // `polled(i)` runs after the i-th burst (see PcapPorts::run).
   std::map<std::string, std::vector<Frame>> run(const std::string& in,
-                                                const std::vector<Frame>& frames) {
+                                                const std::vector<Frame>& frames,
+                                                const std::function<void(int)>& polled = {}) {
     PcapPorts ports(*dp_, *api_, dir_, {"a1", "a2", "a3", "a4"});
-    auto out = ports.run(in, frames, [&] {
-      // Conntrack zones are dataplane port ids: they must not change from one run to the next.
-      for (const auto& st : dp_->list_ports()) {
-        auto [it, fresh] = port_ids_.emplace(st.record.spec.name, st.record.port_id);
-        EXPECT_EQ(it->second, st.record.port_id) << st.record.spec.name;
-      }
-    });
+    auto out = ports.run(
+        in, frames,
+        [&] {
+          // Conntrack zones are dataplane port ids: they must not change from one run to the
+          // next.
+          for (const auto& st : dp_->list_ports()) {
+            auto [it, fresh] = port_ids_.emplace(st.record.spec.name, st.record.port_id);
+            EXPECT_EQ(it->second, st.record.port_id) << st.record.spec.name;
+          }
+        },
+        polled);
     last_stats_ = ports.last_stats();
     return out;
   }
@@ -195,6 +203,8 @@ class FilterTest : public ::testing::Test {
 
   uint64_t conntrack_created() const { return dp_->worker_stats()[0].conntrack_created; }
   uint64_t conntrack_revoked() const { return dp_->worker_stats()[0].conntrack_revoked; }
+  uint64_t cache_hits() const { return dp_->worker_stats()[0].flow_cache_hits; }
+  uint64_t cache_misses() const { return dp_->worker_stats()[0].flow_cache_misses; }
   std::vector<dp::ConnView> conns() const {
     std::vector<dp::ConnView> out;
     dp_->conntrack().for_each(dp_->conntrack_now_ms(), [&](const dp::ConnView& v) {
@@ -1306,6 +1316,169 @@ TEST_F(FilterTest, SgIcmpErrorAboutAnAdmittedFlowIsRelated) {
   expect_drops({{"a4", {{DropReason::kSgIngressDenied, 1}}}});
   EXPECT_EQ(sg_hits("c"), (std::map<std::string, uint64_t>{{"udp-out", 1}}));
   EXPECT_EQ(sg_hits("s"), (std::map<std::string, uint64_t>{{"udp-in", 1}}));
+}
+
+// ---------------------------------------------------------------------------------------------
+// The worker's verdict cache (dataplane/filter/flow_cache.h): bursts after a flow's first are
+// judged from it. A run polls 32 frames per burst, so the tests send several bursts of a flow.
+// ---------------------------------------------------------------------------------------------
+
+// Later bursts of an allowed flow come out exactly as the full path would have let them; denied
+// packets never enter the cache; the ACL rules count every packet, cached or not. The same
+// traffic with the cache turned off gives the same result and no cache hits.
+TEST_F(FilterTest, CachedVerdictsJudgeLikeTheFullPathAndCountEveryPacket) {
+  for (const uint32_t entries : {16384u, 0u}) {
+    SCOPED_TRACE("flow cache entries " + std::to_string(entries));
+    build(262144, entries);
+    apply({network_acl("out", {acl_rule(10, kEgress, kAllow, "udp")}, kDeny, kDeny),
+           network_acl("in", {acl_rule(20, kIngress, kAllow, "udp")}, kDeny, kDeny),
+           network("n1", 101, "out"), network("n2", 102, "in"),
+           security_group("c", {sg_rule("any-out", kEgress, "any")}),
+           security_group("s", {sg_rule("u5000", kIngress, "udp", 5000, 5000)}),
+           port_of(kA1, {"c"}), port_of(kA2, {"s"})});
+    std::vector<Frame> in;
+    std::vector<size_t> pass;
+    for (size_t i = 0; i < 160; ++i) {
+      if (i % 5 == 4) {
+        in.push_back(routed(kA1, kA2.ip, kUdp, udp(4000, 5001, bytes(8, 2))));  // a2 denies it
+      } else {
+        pass.push_back(in.size());
+        in.push_back(routed(kA1, kA2.ip, kUdp, udp(4000, 5000, bytes(8, 1))));
+      }
+    }
+    const uint64_t hits = cache_hits(), misses = cache_misses();
+    const auto out = run("a1", in);
+    expect_routed_set(out.at("a2"), in, pass, kA2);
+    expect_drops({{"a1", {{DropReason::kSgIngressDenied, 32}}}});
+    EXPECT_EQ(acl_hits("out", kEgress),
+              (std::map<std::string, uint64_t>{{"10", 160}, {"default", 0}}));
+    EXPECT_EQ(acl_hits("in", kIngress),
+              (std::map<std::string, uint64_t>{{"20", 160}, {"default", 0}}));
+    EXPECT_EQ(sg_hits("s"), (std::map<std::string, uint64_t>{{"u5000", 1}}));
+    if (entries == 0) {
+      EXPECT_EQ(cache_hits(), hits);
+      EXPECT_EQ(cache_misses(), misses);
+    } else {
+      // The first burst fills the cache; the allowed packets of the four later ones hit it.
+      EXPECT_EQ(cache_hits() - hits, 4u * 32 * 4 / 5);
+      EXPECT_EQ(cache_misses() - misses, 160u - 4 * 32 * 4 / 5);
+    }
+  }
+}
+
+// A cached verdict belongs to the configuration that filled it: a rule change between two bursts
+// applies to the very next packet.
+TEST_F(FilterTest, ACachedVerdictDiesWithTheConfigurationThatFilledIt) {
+  apply({network_acl("acl", {acl_rule(10, kEgress, kAllow, "udp")}, kDeny, kDeny),
+         network("n1", 101, "acl"),
+         security_group("s", {sg_rule("u5000", kIngress, "udp", 5000, 5000)}),
+         port_of(kA2, {"s"})});
+  std::vector<Frame> in;
+  for (size_t i = 0; i < 96; ++i) {
+    in.push_back(routed(kA1, kA2.ip, kUdp, udp(4000, 5000, bytes(8, 1))));
+  }
+  // After the second burst (the first one hit by the cache), the ACL stops allowing UDP.
+  auto out = run("a1", in, [&](int burst) {
+    if (burst == 1)
+      apply({network_acl("acl", {acl_rule(10, kEgress, kAllow, "tcp")}, kDeny, kDeny)});
+  });
+  expect_routed_set(
+      out.at("a2"), in,
+      [] {
+        std::vector<size_t> v(64);
+        std::iota(v.begin(), v.end(), 0);
+        return v;
+      }(),
+      kA2);
+  expect_drops({{"a1", {{DropReason::kAclEgressDenied, 32}}}});
+
+  // The same with the security group: its rule goes; the connection is revoked at the first
+  // packet after the change, and the packets after that are new connections the rules deny.
+  apply({network("n1", 101)});
+  const uint64_t revoked = conntrack_revoked();
+  out = run("a1", in, [&](int burst) {
+    if (burst == 1) apply({security_group("s", {sg_rule("u5001", kIngress, "udp", 5001, 5001)})});
+  });
+  EXPECT_EQ(out.at("a2").size(), 64u);
+  expect_drops({{"a1", {{DropReason::kSgRevoked, 1}, {DropReason::kSgIngressDenied, 31}}}});
+  EXPECT_EQ(conntrack_revoked(), revoked + 1);
+}
+
+// A verdict stands for 100 ms: a flow's first burst after that takes the full path again (and
+// refreshes its conntrack entries), the next one hits the cache again.
+TEST_F(FilterTest, ACachedVerdictIsRevalidatedAfterItsInterval) {
+  apply(
+      {security_group("s", {sg_rule("u5000", kIngress, "udp", 5000, 5000)}), port_of(kA2, {"s"})});
+  std::vector<Frame> in;
+  for (size_t i = 0; i < 96; ++i) {
+    in.push_back(routed(kA1, kA2.ip, kUdp, udp(4000, 5000, bytes(8, 1))));
+  }
+  std::vector<uint64_t> hits_after, misses_after;
+  const auto out = run("a1", in, [&](int burst) {
+    hits_after.push_back(cache_hits());
+    misses_after.push_back(cache_misses());
+    if (burst == 0) std::this_thread::sleep_for(std::chrono::milliseconds(150));
+  });
+  EXPECT_EQ(out.at("a2").size(), 96u);
+  ASSERT_GE(hits_after.size(), 2u);
+  // Burst 1 came 150 ms after burst 0 filled the cache: all of it was judged in full.
+  EXPECT_EQ(hits_after[1] - hits_after[0], 0u);
+  EXPECT_EQ(misses_after[1] - misses_after[0], 32u);
+}
+
+// TCP segments that change a connection's state (SYN, FIN, RST) always take the full path, even
+// when the flow's verdict is cached: conntrack sees them.
+TEST_F(FilterTest, TcpFinAndRstReachConntrackWhenTheFlowIsCached) {
+  apply({security_group("s", {sg_rule("t80", kIngress, "tcp", 80, 80)}), port_of(kA2, {"s"})});
+  for (const uint8_t last : {kRst, static_cast<uint8_t>(kFin | kAck)}) {
+    SCOPED_TRACE(last == kRst ? "RST" : "FIN");
+    const uint16_t sport = last == kRst ? 40001 : 40002;
+    // The handshake, then 70 segments of data and the last one.
+    ASSERT_EQ(
+        run("a1", {routed(kA1, kA2.ip, kTcp, tcp(sport, 80, kSyn, 1, 0, {}))}).at("a2").size(), 1u);
+    ASSERT_EQ(run("a2", {routed(kA2, kA1.ip, kTcp, tcp(80, sport, kSyn | kAck, 1, 2, {}))})
+                  .at("a1")
+                  .size(),
+              1u);
+    std::vector<Frame> in;
+    for (uint32_t i = 0; i < 70; ++i) {
+      in.push_back(routed(kA1, kA2.ip, kTcp, tcp(sport, 80, kAck | kPsh, 2 + i, 2, bytes(4, 1))));
+    }
+    in.push_back(routed(kA1, kA2.ip, kTcp, tcp(sport, 80, last, 72, 2, {})));
+    const uint64_t hits = cache_hits();
+    const auto out = run("a1", in);
+    EXPECT_EQ(out.at("a2").size(), in.size());
+    EXPECT_GT(cache_hits(), hits);  // the ACKs of the later bursts were cached
+    bool found = false;
+    for (const auto& c : conns()) {
+      if (c.orig.src_port != sport) continue;
+      found = true;
+      EXPECT_EQ(c.state, last == kRst ? dp::ConnState::kTcpClose : dp::ConnState::kTcpFinWait);
+    }
+    EXPECT_TRUE(found);
+  }
+}
+
+// ICMP errors never use the cache: each is judged by the connection it quotes, which its own
+// header (the cache key) does not show. An error about an unknown flow is denied even after
+// many errors with the same outer header were let through as related.
+TEST_F(FilterTest, IcmpErrorsAreNeverJudgedFromTheCache) {
+  apply({security_group("c", {sg_rule("udp-out", kEgress, "udp")}), port_of(kA1, {"c"})});
+  const Frame flow = routed(kA1, kA2.ip, kUdp, udp(4000, 5000, bytes(16, 1)));
+  auto out = run("a1", {flow});
+  ASSERT_EQ(out.at("a2").size(), 1u);
+  const Frame quoted = quote_of(out.at("a2")[0]);
+  const Frame other = quote_of(routed(kA1, kA2.ip, kUdp, udp(4000, 5001, bytes(16, 1))));
+  std::vector<Frame> in;
+  for (size_t i = 0; i < 64; ++i) in.push_back(routed(kA2, kA1.ip, kIcmp, icmp(3, 3, 0, quoted)));
+  for (size_t i = 0; i < 8; ++i) in.push_back(routed(kA2, kA1.ip, kIcmp, icmp(3, 3, 0, other)));
+  const uint64_t hits = cache_hits();
+  out = run("a2", in);
+  std::vector<size_t> pass(64);
+  std::iota(pass.begin(), pass.end(), 0);
+  expect_routed_set(out.at("a1"), in, pass, kA1);
+  expect_drops({{"a2", {{DropReason::kSgIngressDenied, 8}}}});
+  EXPECT_EQ(cache_hits(), hits);
 }
 
 // ---------------------------------------------------------------------------------------------

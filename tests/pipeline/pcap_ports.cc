@@ -4,7 +4,8 @@ namespace dvr::test {
 
 std::map<std::string, std::vector<Frame>> PcapPorts::run(const std::string& in,
                                                          const std::vector<Frame>& frames,
-                                                         const std::function<void()>& added) {
+                                                         const std::function<void()>& added,
+                                                         const std::function<void(int)>& polled) {
   for (const auto& n : names_) {
     write_pcap(dir_ + "/" + n + ".in", n == in ? frames : std::vector<Frame>{});
     dp_.add_port(
@@ -16,9 +17,15 @@ std::map<std::string, std::vector<Frame>> PcapPorts::run(const std::string& in,
   api_.ports_changed();
   if (added) added();
   // Until five polls in a row find nothing (bounded: a pcap port runs dry after its file).
-  int quiet = 0;
+  int quiet = 0, busy = 0;
   for (int i = 0; i < 100000 && quiet < 5; ++i) {
-    quiet = dp_.worker(0).poll_once() == 0 ? quiet + 1 : 0;
+    if (dp_.worker(0).poll_once() == 0) {
+      ++quiet;
+      continue;
+    }
+    quiet = 0;
+    if (polled) polled(busy);
+    ++busy;
   }
   last_stats_ = dp_.port_stats();
   std::map<std::string, std::vector<Frame>> out;

@@ -21,10 +21,12 @@ class PcapPorts {
       : dp_(dp), api_(api), dir_(std::move(dir)), names_(std::move(names)) {}
 
   // Sends `frames` into port `in`; returns what every port transmitted. `added` runs once the
-  // ports exist and are bound, before any packet is polled.
+  // ports exist and are bound, before any packet is polled; `polled(i)` after the i-th poll
+  // (from 0) that received packets, so a test can change things between bursts.
   std::map<std::string, std::vector<Frame>> run(const std::string& in,
                                                 const std::vector<Frame>& frames,
-                                                const std::function<void()>& added = {});
+                                                const std::function<void()>& added = {},
+                                                const std::function<void(int)>& polled = {});
 
   // Counters of the last run, taken before the ports were removed.
   const std::vector<dp::PortStatsSnapshot>& last_stats() const { return last_stats_; }

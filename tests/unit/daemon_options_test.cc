@@ -74,6 +74,8 @@ TEST(DaemonOptions, ErrorsSayWhatIsWrong) {
       {{"--conntrack-timeout", "tcp_established"}, "'tcp_established' is not STATE=SECONDS"},
       {{"--conntrack-timeout", "tcp_bogus=10"}, "unknown state 'tcp_bogus' (one of tcp_syn_sent"},
       {{"--conntrack-timeout", "icmp=0"}, "'0' is not a number of seconds from 1 to 864000"},
+      {{"--flow-cache-size", "-1"}, "from 0 to 16777216"},
+      {{"--flow-cache-size", "16777217"}, "from 0 to 16777216"},
   };
   for (const auto& [args, expected] : cases) {
     std::string err;
@@ -100,12 +102,25 @@ TEST(DaemonOptions, ConntrackSizeAndTimeouts) {
   EXPECT_EQ(o->dataplane.conntrack_timeouts.icmp, dp::ConnTimeouts{}.icmp);  // untouched
 }
 
+TEST(DaemonOptions, FlowCacheSize) {
+  std::string err;
+  auto o = parse({}, err);
+  ASSERT_TRUE(o) << err;
+  EXPECT_EQ(o->dataplane.flow_cache_entries, 16384u);
+  o = parse({"--flow-cache-size", "0"}, err);
+  ASSERT_TRUE(o) << err;
+  EXPECT_EQ(o->dataplane.flow_cache_entries, 0u);  // off
+  o = parse({"--flow-cache-size=65536"}, err);
+  ASSERT_TRUE(o) << err;
+  EXPECT_EQ(o->dataplane.flow_cache_entries, 65536u);
+}
+
 TEST(DaemonOptions, HelpTellsEveryOption) {
   const std::string help = daemon_usage();
   for (const char* opt :
        {"--socket", "--dev", "--port", "--host-id", "--mbufs", "--rx-desc", "--tx-desc",
         "--exception-queue", "--idle-backoff", "--idle-polls", "--idle-sleep-max-us",
-        "--conntrack-size", "--conntrack-timeout", "--version", "--help"}) {
+        "--conntrack-size", "--conntrack-timeout", "--flow-cache-size", "--version", "--help"}) {
     EXPECT_NE(help.find(opt), std::string::npos) << opt;
   }
 }
