@@ -467,32 +467,35 @@ void Routed(benchmark::State& state) {
            state.range(4) != 0);
 }
 
+// The filtered paths' last argument, cache: 1 with the workers' filter verdict cache (dvrd's
+// default), 0 without it (every packet takes the full filter path).
+
 // Args: flows, acl_rules (in network ACL "bench-acl", half per direction), nets (1: the ACL is on
 // the destination network n2 only, so a packet meets the ingress half; 2: on n1 and n2, so a
-// packet meets both halves, n1's egress then n2's ingress). UDP, as Routed.
+// packet meets both halves, n1's egress then n2's ingress), cache. UDP, as Routed.
 void RoutedAcl(benchmark::State& state) {
   const Filters f{static_cast<uint32_t>(state.range(1)), static_cast<uint8_t>(state.range(2)), 0,
                   0};
-  run_path(state, Path::kRouted, Scale{1, 10}, static_cast<size_t>(state.range(0)), false, false,
-           f);
+  run_path(state, Path::kRouted, Scale{1, 10, state.range(3) != 0},
+           static_cast<size_t>(state.range(0)), false, false, f);
 }
 
 // Args: flows, sg_rules (in security group "bench-sg"; 0: no group, the same TCP traffic
-// unfiltered), vms (1: the destination VM is in the group; 2: the source VM too). TCP ACK
+// unfiltered), vms (1: the destination VM is in the group; 2: the source VM too), cache. TCP ACK
 // segments on connections established by the check pass.
 void RoutedSg(benchmark::State& state) {
   const Filters f{0, 0, static_cast<uint32_t>(state.range(1)),
                   static_cast<uint8_t>(state.range(2))};
-  run_path(state, Path::kRouted, Scale{1, 10}, static_cast<size_t>(state.range(0)), false, false, f,
-           true);
+  run_path(state, Path::kRouted, Scale{1, 10, state.range(3) != 0},
+           static_cast<size_t>(state.range(0)), false, false, f, true);
 }
 
 // As RoutedSg, between vm1 and vm3 on network n1 (switched).
 void L2Sg(benchmark::State& state) {
   const Filters f{0, 0, static_cast<uint32_t>(state.range(1)),
                   static_cast<uint8_t>(state.range(2))};
-  run_path(state, Path::kL2, Scale{1, 10}, static_cast<size_t>(state.range(0)), false, false, f,
-           true);
+  run_path(state, Path::kL2, Scale{1, 10, state.range(3) != 0}, static_cast<size_t>(state.range(0)),
+           false, false, f, true);
 }
 
 // Benchmarks run in registration order, which is chosen so that the tenant model only grows:
@@ -510,25 +513,34 @@ BENCHMARK(Routed)
     ->ArgsProduct({{1000}, {1000000}, {1}, {0}, {0, 1}})
     ->Args({100000, 1000000, 1, 0, 1});
 BENCHMARK(RoutedAcl)
-    ->ArgNames({"flows", "acl_rules", "nets"})
-    ->Args({1, 100, 2})
-    ->Args({1000, 100, 2})
-    ->Args({100000, 100, 2})
-    ->Args({1000, 100, 1})
-    ->Args({1000, 1000, 2})  // the whole-process benchmark's ACL (dvrd-acl)
-    ->Args({1, 10000, 2})
-    ->Args({1000, 10000, 2})
-    ->Args({100000, 10000, 2})
-    ->Args({1000, 10000, 1});
+    ->ArgNames({"flows", "acl_rules", "nets", "cache"})
+    ->Args({1, 100, 2, 1})
+    ->Args({1000, 100, 2, 1})
+    ->Args({100000, 100, 2, 1})
+    ->Args({1000, 100, 1, 1})
+    ->Args({1000, 1000, 2, 1})  // the whole-process benchmark's ACL (dvrd-acl)
+    ->Args({1, 10000, 2, 1})
+    ->Args({1000, 10000, 2, 1})
+    ->Args({100000, 10000, 2, 1})
+    ->Args({1000, 10000, 1, 1})
+    ->Args({1000, 100, 2, 0})
+    ->Args({1000, 1000, 2, 0})
+    ->Args({1000, 10000, 2, 0});
 BENCHMARK(RoutedSg)
-    ->ArgNames({"flows", "sg_rules", "vms"})
-    ->Args({1000, 0, 0})
-    ->Args({1000, 10, 2})
-    ->Args({100000, 10, 2})
-    ->Args({1000, 10, 1})
-    ->Args({1000, 1000, 2})
-    ->Args({100000, 1000, 2});
-BENCHMARK(L2Sg)->ArgNames({"flows", "sg_rules", "vms"})->Args({1000, 0, 0})->Args({1000, 10, 2});
+    ->ArgNames({"flows", "sg_rules", "vms", "cache"})
+    ->Args({1000, 0, 0, 1})
+    ->Args({1000, 10, 2, 1})
+    ->Args({100000, 10, 2, 1})
+    ->Args({1000, 10, 1, 1})
+    ->Args({1000, 1000, 2, 1})
+    ->Args({100000, 1000, 2, 1})
+    ->Args({1000, 10, 2, 0})
+    ->Args({100000, 10, 2, 0});
+BENCHMARK(L2Sg)
+    ->ArgNames({"flows", "sg_rules", "vms", "cache"})
+    ->Args({1000, 0, 0, 1})
+    ->Args({1000, 10, 2, 1})
+    ->Args({1000, 10, 2, 0});
 
 // The console table without the per-stage counters, which get a table of their own at the end.
 class Reporter : public benchmark::ConsoleReporter {

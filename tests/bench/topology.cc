@@ -364,13 +364,14 @@ void Topology::upsert(const v1::UpsertRequest& req, const char* what) {
   }
 }
 
-void Topology::rebuild() {
+void Topology::rebuild(bool flow_cache) {
   api_.reset();
   dp_.reset();
   dp::DataplaneOptions o;
   o.mbufs = 4095;  // the drivers' pool; bursts come from the benchmark's own pool
   o.rx_desc = 128;
   o.tx_desc = 128;
+  o.flow_cache_entries = flow_cache ? o.flow_cache_entries : 0;
   dp_ = std::make_unique<dp::Dataplane>(o);
   api_ = std::make_unique<TenantApi>(*dp_);
   const auto null_port = [&](const std::string& name) {
@@ -452,11 +453,12 @@ void Topology::ensure(const Scale& s) {
   if (dp_ && scale_ == s) return;
   ++serial_;
   if (s.routers < 1 || s.routes < kBaseRoutes) throw std::invalid_argument("bad scale");
-  if (!dp_ || s.routers != scale_.routers || s.routes < scale_.routes) {
+  if (!dp_ || s.routers != scale_.routers || s.routes < scale_.routes ||
+      s.flow_cache != scale_.flow_cache) {
     if (dp_) std::fprintf(stderr, "setup: rebuilding the dataplane\n");
-    rebuild();
+    rebuild(s.flow_cache);
     filters_ = Filters{0, 0, 0, 0};
-    scale_ = {1, kBaseRoutes};
+    scale_ = {1, kBaseRoutes, s.flow_cache};
     if (s.routers > 1) add_extra_routers(s.routers - 1);
     scale_.routers = s.routers;
   }

@@ -35,8 +35,9 @@
 namespace dvr::bench {
 
 struct Scale {
-  uint32_t routers = 1;  // routers in the tenant model, r1 included
-  uint32_t routes = 10;  // routes in r1's table
+  uint32_t routers = 1;    // routers in the tenant model, r1 included
+  uint32_t routes = 10;    // routes in r1's table
+  bool flow_cache = true;  // the worker's filter verdict cache (DataplaneOptions)
   bool operator==(const Scale&) const = default;
 };
 
@@ -125,7 +126,7 @@ class Topology {
   std::map<std::string, uint64_t> sg_hits(const std::string& group) const;
 
  private:
-  void rebuild();
+  void rebuild(bool flow_cache);
   void add_extra_routers(uint32_t n);
   void add_extra_routes(size_t from, size_t to);
   void upsert(const api::v1::UpsertRequest& req, const char* what);
