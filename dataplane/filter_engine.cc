@@ -268,9 +268,13 @@ void FilterRun::cached_verdicts(FlowCache& cache, uint16_t src_net) {
     passed_[j] = true;
     ++hits;
   }
-  uint16_t alive = 0;
-  for (uint16_t j = 0; j < n_; ++j) alive += dead_[j] ? 0 : 1;
+  uint16_t alive = 0, lookups = 0;
+  for (uint16_t j = 0; j < n_; ++j) {
+    alive += dead_[j] ? 0 : 1;
+    lookups += !dead_[j] && cacheable_[j] ? 1 : 0;
+  }
   pending_ = static_cast<uint16_t>(alive - hits);
+  cache.account(lookups, static_cast<uint32_t>(hits));
   ctx_.counters().flow_cache_hits.add(hits);
 }
 
@@ -280,7 +284,7 @@ void FilterRun::fill_cache(FlowCache& cache) {
   for (uint16_t j = 0; j < n_; ++j) {
     if (ip_[j] == nullptr || passed_[j]) continue;
     ++judged;
-    if (!dead_[j] && cacheable_[j]) {
+    if (!dead_[j] && cacheable_[j] && cache.admit()) {
       cache.insert(cache_key_[j], cache_hash_[j], generation, now_tick_, verdict_[j]);
     }
   }

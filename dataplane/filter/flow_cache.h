@@ -95,6 +95,23 @@ class FlowCache {
   // Forgets everything (tests; the generation check makes it unnecessary in the dataplane).
   void clear();
 
+  // Insertion under thrashing, as OVS limits insertions into its exact-match cache: when more
+  // flows are active than the cache holds, inserting every miss only evicts entries that would
+  // have hit. The caller reports each burst's lookups and hits; while fewer than half of the
+  // last kWindow lookups hit, admit() lets one candidate in kSparseInsert through.
+  static constexpr uint32_t kWindow = 4096;
+  static constexpr uint32_t kSparseInsert = 16;
+  void account(uint32_t lookups, uint32_t hits) {
+    window_lookups_ += lookups;
+    window_hits_ += hits;
+    if (window_lookups_ >= kWindow) {
+      thrashing_ = window_hits_ * 2 < window_lookups_;
+      window_lookups_ = window_hits_ = 0;
+    }
+  }
+  bool thrashing() const { return thrashing_; }
+  bool admit() { return !thrashing_ || ++admit_counter_ % kSparseInsert == 0; }
+
  private:
   static constexpr uint32_t kWays = 2;
   static constexpr uint16_t kUsed = 1;  // key.pad of a filled entry (0 in an empty one)
@@ -137,6 +154,8 @@ class FlowCache {
   uint32_t sets_ = 0;
   uint32_t set_mask_ = 0;
   uint32_t revalidate_ticks_;
+  uint32_t window_lookups_ = 0, window_hits_ = 0, admit_counter_ = 0;
+  bool thrashing_ = false;
 };
 
 }  // namespace dvr::dp

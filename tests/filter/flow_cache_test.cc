@@ -1182,5 +1182,33 @@ TEST(FlowCacheModel, LargestWindowWithHugeStepsMatchesModel) {
   }
 }
 
+// Insertion under thrashing: every candidate is admitted while at least half of the lookups
+// hit; once a window of lookups hits less than that, one candidate in kSparseInsert; and
+// every candidate again after a window that hits well.
+TEST(FlowCacheInsertPolicy, SparseWhileThrashingAndDenseAgainAfterwards) {
+  FlowCache cache(1024, 100);
+  const auto admitted_of = [&](int candidates) {
+    int n = 0;
+    for (int i = 0; i < candidates; ++i) n += cache.admit() ? 1 : 0;
+    return n;
+  };
+  EXPECT_FALSE(cache.thrashing());
+  EXPECT_EQ(admitted_of(1000), 1000);
+  // A window that hits exactly half is not thrashing.
+  cache.account(FlowCache::kWindow / 2, FlowCache::kWindow / 4);
+  cache.account(FlowCache::kWindow / 2, FlowCache::kWindow / 4);
+  EXPECT_FALSE(cache.thrashing());
+  // One below half: thrashing, decided only when the window is complete.
+  cache.account(FlowCache::kWindow - 1, FlowCache::kWindow / 2 - 1);
+  EXPECT_FALSE(cache.thrashing());
+  cache.account(1, 0);
+  EXPECT_TRUE(cache.thrashing());
+  EXPECT_EQ(admitted_of(16 * FlowCache::kSparseInsert), 16);
+  // A good window ends it.
+  cache.account(FlowCache::kWindow, FlowCache::kWindow);
+  EXPECT_FALSE(cache.thrashing());
+  EXPECT_EQ(admitted_of(100), 100);
+}
+
 }  // namespace
 }  // namespace dvr::dp
