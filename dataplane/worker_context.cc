@@ -72,15 +72,8 @@ void WorkerContext::punt(rte_mbuf* pkt, uint16_t port, PuntReason reason) {
   counters_.punted.inc();
 }
 
-void WorkerContext::transmit(rte_mbuf* pkt, uint16_t port) {
-  if (port >= kMaxPorts || !config_->ports[port].present) {
-    drop(pkt, pkt->port, DropReason::kPortRemoved);
-    return;
-  }
-  TxBuffer& buf = tx_[port];
-  if (buf.count == kTxBufferSize) flush_port(port);
-  buf.pkts[buf.count++] = pkt;
-  dirty_ports_ |= 1u << port;
+void WorkerContext::drop_removed_port(rte_mbuf* pkt) {
+  drop(pkt, pkt->port, DropReason::kPortRemoved);
 }
 
 void WorkerContext::flush() {

@@ -41,8 +41,17 @@ class WorkerContext {
   bool take_icmp_error_token();
 
   // Queues the packet for transmission on `port`; sent at the next flush (or when the buffer for
-  // that port fills up).
-  void transmit(rte_mbuf* pkt, uint16_t port);
+  // that port fills up). Inline: every forwarded packet comes through here.
+  void transmit(rte_mbuf* pkt, uint16_t port) {
+    if (port >= kMaxPorts || !config_->ports[port].present) {
+      drop_removed_port(pkt);
+      return;
+    }
+    TxBuffer& buf = tx_[port];
+    if (buf.count == kTxBufferSize) flush_port(port);
+    buf.pkts[buf.count++] = pkt;
+    dirty_ports_ |= 1u << port;
+  }
   // Hands the packet to the control thread.
   void punt(rte_mbuf* pkt, uint16_t port, PuntReason reason);
 
@@ -59,6 +68,7 @@ class WorkerContext {
   };
 
   void flush_port(uint16_t port);
+  void drop_removed_port(rte_mbuf* pkt);
 
   uint16_t worker_id_;
   WorkerCounters& counters_;
