@@ -105,6 +105,10 @@ void Ip4FastStage::process(Batch& batch, WorkerContext& ctx) {
   }
   if (routed > 0) ctx.counters().routers[router].routed.add(routed);
   if (consumed == 0) return;
+  if (consumed == batch.count) {  // the common case: nothing is left for the staged chain
+    batch.count = 0;
+    return;
+  }
 
   uint16_t out = 0;
   for (uint16_t i = 0; i < batch.count; ++i) {
