@@ -245,7 +245,9 @@ void FilterRun::cached_verdicts(FlowCache& cache, uint16_t src_net) {
     key.rx_port = rx;
     key.out_port = jobs_[j].out_port;
     key.protocol = flow.protocol;
-    key.routed = routed(j) ? 1 : 0;
+    key.routed = static_cast<uint8_t>(
+        (routed(j) ? 1 : 0) |
+        (flow.protocol == kIpProtoIcmp && ip[sizeof(rte_ipv4_hdr)] == kIcmpEchoReply ? 2 : 0));
     cache_hash_[j] = FlowCache::hash(key);
     cache.prefetch(cache_hash_[j]);
   }

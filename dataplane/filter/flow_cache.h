@@ -31,8 +31,10 @@ struct FlowCacheKey {
   uint16_t src_port = 0, dst_port = 0;  // as FlowKey (filter_engine.cc's fill_ports)
   uint16_t rx_port = 0, out_port = 0;   // dataplane ports: the filters that applied
   uint8_t protocol = 0;
-  uint8_t routed = 0;  // 1: routed (network ACLs apply), 0: switched within a network
-  uint16_t pad = 0;    // always 0, so keys compare as words
+  // Bit 0: routed (network ACLs apply; else switched within a network). Bit 1: an ICMP echo
+  // reply (its key's ports can equal an echo request's, and rules may tell the two apart).
+  uint8_t routed = 0;
+  uint16_t pad = 0;  // always 0, so keys compare as words
 
   bool operator==(const FlowCacheKey& o) const { return std::memcmp(this, &o, sizeof o) == 0; }
 };

@@ -1459,6 +1459,32 @@ TEST_F(FilterTest, TcpFinAndRstReachConntrackWhenTheFlowIsCached) {
   }
 }
 
+// An echo request and an echo reply with the same addresses and id 0x0800 have the same ports in
+// their keys ((id, 0x0800) and (0x0800, id)): the cache tells them apart, so a reply is judged
+// by the ACL's own rules even after requests of that "flow" were cached.
+TEST_F(FilterTest, AnEchoReplyIsNotJudgedByACachedEchoRequest) {
+  open_a1();
+  v1::AclRule echo = acl_rule(10, kEgress, kAllow, "icmp");
+  echo.set_icmp_type(8);
+  apply({network_acl("acl", {echo}, kAllow, kDeny), network("n1", 101, "acl")});
+  std::vector<Frame> in;
+  for (size_t i = 0; i < 64; ++i) {
+    in.push_back(
+        routed(kA1, kA2.ip, kIcmp, icmp(8, 0, 0x08000000u | static_cast<uint32_t>(i), {})));
+  }
+  for (size_t i = 0; i < 8; ++i) {
+    in.push_back(
+        routed(kA1, kA2.ip, kIcmp, icmp(0, 0, 0x08000000u | static_cast<uint32_t>(i), {})));
+  }
+  const uint64_t hits = cache_hits();
+  const auto out = run("a1", in);
+  std::vector<size_t> pass(64);
+  std::iota(pass.begin(), pass.end(), 0);
+  expect_routed_set(out.at("a2"), in, pass, kA2);
+  expect_drops({{"a1", {{DropReason::kAclEgressDenied, 8}}}});
+  EXPECT_GT(cache_hits(), hits);  // the later requests were judged from the cache
+}
+
 // ICMP errors never use the cache: each is judged by the connection it quotes, which its own
 // header (the cache key) does not show. An error about an unknown flow is denied even after
 // many errors with the same outer header were let through as related.
