@@ -218,12 +218,13 @@ void FilterRun::check_packets() {
 // connection's state (TCP SYN, FIN, RST) or is ICMP other than echo (an error is judged by the
 // connection it quotes, which its own key does not show).
 bool cacheable_packet(const uint8_t* ip) {
-  const uint8_t* l4 = ip + sizeof(rte_ipv4_hdr);
   switch (ip[9]) {
     case kIpProtoTcp:
-      return (l4[13] & (kTcpSyn | kTcpFin | kTcpRst)) == 0;
-    case kIpProtoIcmp:
-      return l4[0] == kIcmpEchoRequest || l4[0] == kIcmpEchoReply;
+      return (tcp_flags_of(ip) & (kTcpSyn | kTcpFin | kTcpRst)) == 0;
+    case kIpProtoIcmp: {
+      const uint8_t type = ip[sizeof(rte_ipv4_hdr)];
+      return type == kIcmpEchoRequest || type == kIcmpEchoReply;
+    }
     default:
       return true;
   }
@@ -231,11 +232,14 @@ bool cacheable_packet(const uint8_t* ip) {
 
 void FilterRun::cached_verdicts(FlowCache& cache, uint16_t src_net) {
   const uint16_t rx = batch_.rx_port;
+  uint16_t alive = 0, lookups = 0;
   for (uint16_t j = 0; j < n_; ++j) {
     if (dead_[j]) continue;
+    ++alive;
     const uint8_t* ip = ip_[j];
     cacheable_[j] = cacheable_packet(ip);
     if (!cacheable_[j]) continue;
+    ++lookups;
     const FlowKey flow = flow_key(ip, 0);
     FlowCacheKey& key = cache_key_[j];
     key.src_ip = flow.src_ip;
@@ -267,11 +271,6 @@ void FilterRun::cached_verdicts(FlowCache& cache, uint16_t src_net) {
     }
     passed_[j] = true;
     ++hits;
-  }
-  uint16_t alive = 0, lookups = 0;
-  for (uint16_t j = 0; j < n_; ++j) {
-    alive += dead_[j] ? 0 : 1;
-    lookups += !dead_[j] && cacheable_[j] ? 1 : 0;
   }
   pending_ = static_cast<uint16_t>(alive - hits);
   cache.account(lookups, static_cast<uint32_t>(hits));
