@@ -107,6 +107,11 @@ v1::HelloResponse ApiHandler::hello_response() {
   return h;
 }
 
+void ApiHandler::tick() {
+  dp_.drain_exceptions([this](const dp::PuntItem& item) { tenant_.on_punt(item); });
+  tenant_.tick();
+}
+
 v1::Response ApiHandler::handle(const v1::Request& req, ClientInfo& /*client*/) {
   try {
     switch (req.body_case()) {
@@ -134,6 +139,8 @@ v1::Response ApiHandler::handle(const v1::Request& req, ClientInfo& /*client*/) 
         return tenant_.filter_counters(req.filter_counters());
       case v1::Request::kConntrack:
         return conntrack_dump(dp_, req.conntrack());
+      case v1::Request::kUnderlay:
+        return tenant_.underlay(req.underlay());
       default:
         return error(v1::STATUS_UNIMPLEMENTED, "unknown request type");
     }
@@ -234,6 +241,9 @@ v1::Response ApiHandler::stats(const v1::StatsRequest& req) {
     o->set_conntrack_revoked(w.conntrack_revoked);
     o->set_flow_cache_hits(w.flow_cache_hits);
     o->set_flow_cache_misses(w.flow_cache_misses);
+    o->set_vxlan_encapsulated(w.vxlan_encapsulated);
+    o->set_vxlan_decapsulated(w.vxlan_decapsulated);
+    o->set_flood_copies(w.flood_copies);
     for (const dp::StageSnapshot& st : w.stages) {
       v1::StageStats* ss = o->add_stages();
       ss->set_name(st.name);

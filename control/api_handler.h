@@ -21,6 +21,9 @@ class ApiHandler final : public RequestHandler {
 
   api::v1::Response handle(const api::v1::Request& req, ClientInfo& client) override;
   api::v1::HelloResponse hello_response() override;
+  // The control thread's periodic work (every tick of its loop): the workers' punts, the
+  // underlay's ARP timers.
+  void tick();
 
  private:
   api::v1::Response port_add(const api::v1::PortAddRequest& req);

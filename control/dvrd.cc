@@ -102,7 +102,7 @@ int run(const dvr::DaemonOptions& opts) {
                    dataplane->worker_count(), opts.socket_path.c_str());
       while (!stop) {
         server.poll_once(kControlTickMs);
-        dataplane->drain_exceptions();
+        handler->tick();
         dataplane->housekeeping();
       }
       std::fprintf(stderr, "dvrd: stopping\n");

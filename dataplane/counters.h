@@ -61,6 +61,8 @@ struct alignas(64) WorkerCounters {
   Counter conntrack_created, conntrack_revoked;
   // Packets the filters judged from the worker's verdict cache / judged in full.
   Counter flow_cache_hits, flow_cache_misses;
+  // The overlay: frames encapsulated to / decapsulated from other hosts, extra flood copies.
+  Counter vxlan_encapsulated, vxlan_decapsulated, flood_copies;
   std::atomic<uint64_t> config_generation{0};
   StageCounters stages[kMaxStages];
   PortCounters ports[kMaxPorts];

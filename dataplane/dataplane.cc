@@ -14,6 +14,9 @@ namespace dvr::dp {
 
 namespace {
 
+// Frames the control thread may have queued for worker 0 at once (ARP requests: a handful).
+constexpr size_t kControlTxQueueSize = 256;
+
 int worker_main(void* arg) {
   return static_cast<Worker*>(arg)->run();
 }
@@ -63,6 +66,7 @@ Dataplane::Dataplane(const DataplaneOptions& opts)
                              " (lower --conntrack-size)");
   }
   ports_ = std::make_unique<PortManager>(pool_, nworkers, opts.rx_desc, opts.tx_desc);
+  control_tx_ = std::make_unique<ControlTxQueue>(kControlTxQueueSize);
   unsigned lcore = 0;
   uint16_t id = 0;
   RTE_LCORE_FOREACH_WORKER(lcore) {
@@ -89,7 +93,10 @@ Dataplane::~Dataplane() {
     }
   }
   drain_exceptions();
+  rte_mbuf* m = nullptr;
+  while (control_tx_->pop(m)) rte_pktmbuf_free(m);
   l3_.reset();
+  underlay_.reset();
   publish();  // the last version held the tenant state; release it while the EAL is up
   workers_.clear();
   ports_.reset();
@@ -135,6 +142,9 @@ void Dataplane::publish(const std::string& leaving) {
   }
   next->l3_owner = l3_;
   next->l3 = l3_.get();
+  next->underlay_owner = underlay_;
+  next->underlay = underlay_.get();
+  next->control_tx = control_tx_.get();
   next->conntrack = conntrack_.get();
   next->tsc_per_ms = std::max<uint64_t>(1, rte_get_tsc_hz() / 1000);
   publisher_.publish(std::move(next));
@@ -143,6 +153,24 @@ void Dataplane::publish(const std::string& leaving) {
 void Dataplane::set_l3(std::shared_ptr<const L3State> l3) {
   l3_ = std::move(l3);
   publish();
+}
+
+void Dataplane::set_underlay(std::shared_ptr<const UnderlayState> underlay) {
+  underlay_ = std::move(underlay);
+  publish();
+}
+
+rte_mbuf* Dataplane::alloc_mbuf() {
+  return rte_pktmbuf_alloc(pool_);
+}
+
+bool Dataplane::send_from_control(uint16_t port, rte_mbuf* m) {
+  m->port = port;
+  if (!control_tx_->push(m)) {
+    rte_pktmbuf_free(m);
+    return false;
+  }
+  return true;
 }
 
 void Dataplane::reset_router_counters(uint16_t router) {
@@ -230,6 +258,9 @@ std::vector<WorkerSnapshot> Dataplane::worker_stats() const {
     s.conntrack_revoked = c.conntrack_revoked.get();
     s.flow_cache_hits = c.flow_cache_hits.get();
     s.flow_cache_misses = c.flow_cache_misses.get();
+    s.vxlan_encapsulated = c.vxlan_encapsulated.get();
+    s.vxlan_decapsulated = c.vxlan_decapsulated.get();
+    s.flood_copies = c.flood_copies.get();
     s.rx_queues = i < cfg.rx_by_worker.size() ? cfg.rx_by_worker[i].size() : 0;
     s.config_generation = c.config_generation.load(std::memory_order_relaxed);
     for (size_t st = 0; st < w.pipeline().size(); ++st) {
@@ -255,12 +286,13 @@ void Dataplane::housekeeping() {
   conntrack_expired_ += conntrack_->sweep(conntrack_now_ms(), slice);
 }
 
-size_t Dataplane::drain_exceptions() {
+size_t Dataplane::drain_exceptions(const PuntInspector& inspect) {
   size_t n = 0;
   PuntItem item{};
   for (auto& q : exceptions_) {
     while (q->pop(item)) {
       ++punts_received_[static_cast<size_t>(item.reason)];
+      if (inspect) inspect(item);
       rte_pktmbuf_free(item.pkt);
       ++n;
     }

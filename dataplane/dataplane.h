@@ -54,6 +54,7 @@ struct WorkerSnapshot {
   uint64_t arp_replies = 0, echo_replies = 0, icmp_errors_sent = 0, icmp_errors_rate_limited = 0;
   uint64_t conntrack_created = 0, conntrack_revoked = 0;
   uint64_t flow_cache_hits = 0, flow_cache_misses = 0;
+  uint64_t vxlan_encapsulated = 0, vxlan_decapsulated = 0, flood_copies = 0;
   std::vector<StageSnapshot> stages;
 };
 
@@ -77,6 +78,14 @@ class Dataplane {
   // worker can still read the previous state.
   void set_l3(std::shared_ptr<const L3State> l3);
   const L3State* l3() const { return l3_.get(); }
+  // Publishes a new version with these underlay paths (and the current tenant state).
+  void set_underlay(std::shared_ptr<const UnderlayState> underlay);
+  const UnderlayState* underlay() const { return underlay_.get(); }
+  // A buffer for a frame the control thread builds; nullptr when the pool is empty.
+  rte_mbuf* alloc_mbuf();
+  // Queues a frame the control thread built for transmission on `port` by worker 0. False (and
+  // the frame freed) when the queue is full.
+  bool send_from_control(uint16_t port, rte_mbuf* m);
   // For route tables that are updated in place (DIR-24-8 groups reclaimed after RCU quiescence).
   rte_rcu_qsbr* qsbr() const { return publisher_.qsbr(); }
   // Zeroes a router index's counters before the index is given to a new router.
@@ -105,9 +114,10 @@ class Dataplane {
   // about every second at the control thread's 2 ms tick).
   void housekeeping();
 
-  // Pops everything the workers punted. Until a feature claims a punt reason, the packet is
-  // counted in punts_received() and freed.
-  size_t drain_exceptions();
+  // Pops everything the workers punted, counts it in punts_received(), shows it to `inspect`
+  // (when given) and frees it.
+  using PuntInspector = std::function<void(const PuntItem&)>;
+  size_t drain_exceptions(const PuntInspector& inspect = {});
 
   // For pipeline tests that drive workers from the test thread instead of lcores.
   Worker& worker(unsigned i) { return *workers_[i]; }
@@ -124,6 +134,8 @@ class Dataplane {
   std::vector<std::unique_ptr<Worker>> workers_;
   std::unique_ptr<PortManager> ports_;
   std::shared_ptr<const L3State> l3_;
+  std::shared_ptr<const UnderlayState> underlay_;
+  std::unique_ptr<ControlTxQueue> control_tx_;
   std::unique_ptr<ConnTable> conntrack_;
   uint64_t conntrack_expired_ = 0;
   std::array<uint64_t, kPuntReasonCount> punts_received_{};

@@ -23,9 +23,10 @@ enum class DropReason : uint8_t {
   kArpMalformed,         // not Ethernet/IPv4 ARP, or truncated
   kArpNotRequest,        // ARP replies and announcements: dvrd owns the neighbor table
   kArpUnknownTarget,     // ARP request for an address nobody has on the network
-  kBroadcastNotFlooded,  // broadcast/multicast other than ARP (flooding comes with the overlay)
-  kUnknownUnicast,       // destination MAC unknown on the network
-  kRemoteDestination,    // destination on another host (needs the overlay)
+  kBroadcastNotFlooded,  // broadcast/multicast other than ARP, and nowhere to flood it to
+  kUnknownUnicast,       // destination MAC unknown on the network, and nowhere to flood it to
+  kRemoteDestination,    // destination on another host, and no overlay to it (not configured,
+                         // or the VM port names no known host)
   // IPv4 (stages/ip4_input.cc, ip4_lookup.cc, ip4_rewrite.cc)
   kNotIpv4,            // sent to a gateway MAC but not IPv4
   kIpHeaderMalformed,  // version is not 4, header shorter than 20 bytes, or truncated
@@ -47,21 +48,69 @@ enum class DropReason : uint8_t {
   kConntrackFull,     // a new connection, and the conntrack table has no room for it
   kSgNotIpv4,         // not IPv4 (nor ARP), to or from a port with security groups
   kL4Truncated,       // a filtered TCP/UDP/ICMP packet too short for its transport header
+  // The overlay (overlay/, stages/uplink_input.cc): VXLAN between hosts and the underlay
+  kUnderlayUnresolved,   // the remote host's underlay next hop has no ARP entry (or no route)
+  kOverlayMtuExceeded,   // the frame plus 50 bytes of VXLAN exceeds the uplink's MTU
+  kEncapNoHeadroom,      // no room in the mbuf for the outer headers
+  kFloodNoMbuf,          // the mbuf pool had no buffer for a flood copy
+  kVxlanMalformed,       // on the uplink: a truncated or invalid VXLAN packet or inner frame
+  kVxlanUnknownVtep,     // VXLAN from an address that is no known remote host's tunnel IP
+  kVxlanUnknownVni,      // VXLAN with a VNI no network of ours has
+  kVxlanNotLocal,        // a decapsulated unicast frame for a MAC not on this host
+  kUnderlayNotLocal,     // IPv4 on the uplink for another address than our tunnel IP
+  kUnderlayUnsupported,  // to our tunnel IP, but not ARP, ping or VXLAN (or another ethertype)
+  kUnderlayArpIgnored,   // ARP on the uplink that is not for our tunnel IP
   kCount,
 };
 
 inline constexpr size_t kDropReasonCount = static_cast<size_t>(DropReason::kCount);
 
 inline constexpr std::array<const char*, kDropReasonCount> kDropReasonNames = {
-    "frame_too_short",       "no_forwarding_path", "xconnect_peer_down", "punt_queue_full",
-    "tx_queue_full",         "tx_handoff_full",    "port_removed",       "spoofed_source_mac",
-    "spoofed_source_ip",     "arp_malformed",      "arp_not_request",    "arp_unknown_target",
-    "broadcast_not_flooded", "unknown_unicast",    "remote_destination", "not_ipv4",
-    "ip_header_malformed",   "ip_options",         "ip_bad_checksum",    "ip_bad_length",
-    "ip_fragment",           "router_admin_down",  "no_route",           "ttl_exceeded",
-    "host_unreachable",      "local_unsupported",  "acl_ingress_denied", "acl_egress_denied",
-    "sg_ingress_denied",     "sg_egress_denied",   "sg_revoked",         "conntrack_full",
-    "sg_not_ipv4",           "l4_truncated",
+    "frame_too_short",
+    "no_forwarding_path",
+    "xconnect_peer_down",
+    "punt_queue_full",
+    "tx_queue_full",
+    "tx_handoff_full",
+    "port_removed",
+    "spoofed_source_mac",
+    "spoofed_source_ip",
+    "arp_malformed",
+    "arp_not_request",
+    "arp_unknown_target",
+    "broadcast_not_flooded",
+    "unknown_unicast",
+    "remote_destination",
+    "not_ipv4",
+    "ip_header_malformed",
+    "ip_options",
+    "ip_bad_checksum",
+    "ip_bad_length",
+    "ip_fragment",
+    "router_admin_down",
+    "no_route",
+    "ttl_exceeded",
+    "host_unreachable",
+    "local_unsupported",
+    "acl_ingress_denied",
+    "acl_egress_denied",
+    "sg_ingress_denied",
+    "sg_egress_denied",
+    "sg_revoked",
+    "conntrack_full",
+    "sg_not_ipv4",
+    "l4_truncated",
+    "underlay_unresolved",
+    "overlay_mtu_exceeded",
+    "encap_no_headroom",
+    "flood_no_mbuf",
+    "vxlan_malformed",
+    "vxlan_unknown_vtep",
+    "vxlan_unknown_vni",
+    "vxlan_not_local",
+    "underlay_not_local",
+    "underlay_unsupported",
+    "underlay_arp_ignored",
 };
 
 static_assert(kDropReasonNames.back() != nullptr, "every drop reason needs a name");
@@ -72,11 +121,13 @@ inline constexpr const char* drop_reason_name(DropReason r) {
 
 // Why a packet was handed to the control thread.
 enum class PuntReason : uint8_t {
-  kArp,  // ARP on a port bound to no VM port: counted by the control thread, for visibility
+  kArp,          // ARP on a port bound to no VM port: counted by the control thread, for visibility
+  kUnderlayArp,  // an ARP reply to our tunnel IP: the control thread learns the underlay neighbour
   kCount,
 };
 
 inline constexpr size_t kPuntReasonCount = static_cast<size_t>(PuntReason::kCount);
-inline constexpr std::array<const char*, kPuntReasonCount> kPuntReasonNames = {"arp"};
+inline constexpr std::array<const char*, kPuntReasonCount> kPuntReasonNames = {"arp",
+                                                                               "underlay_arp"};
 
 }  // namespace dvr::dp

@@ -21,4 +21,8 @@ struct PuntItem {
 // Capacity is fixed at construction (on the control thread); push/pop never allocate.
 using ExceptionQueue = boost::lockfree::spsc_queue<PuntItem>;
 
+// The other direction: frames the control thread originates (underlay ARP requests), sent by
+// worker 0 from its own tx queues. The destination port travels in the mbuf's `port` field.
+using ControlTxQueue = boost::lockfree::spsc_queue<rte_mbuf*>;
+
 }  // namespace dvr::dp

@@ -112,8 +112,13 @@ void flow_input(const FlowKey& k, uint8_t (&buf)[24]) {
 
 class FilterRun {
  public:
-  FilterRun(Batch& batch, WorkerContext& ctx, FilterJob* jobs, uint16_t n)
-      : batch_(batch), ctx_(ctx), l3_(*ctx.l3()), jobs_(jobs), n_(n) {}
+  FilterRun(Batch& batch, WorkerContext& ctx, FilterJob* jobs, uint16_t n, bool source_checked)
+      : batch_(batch),
+        ctx_(ctx),
+        l3_(*ctx.l3()),
+        jobs_(jobs),
+        n_(n),
+        source_checked_(source_checked) {}
 
   // Packets the filters cannot read are dropped here, before any filter.
   void check_packets();
@@ -123,6 +128,11 @@ class FilterRun {
   // Whether any packet is left for the full path.
   bool any_pending() const { return pending_ > 0; }
   void network_acls(uint16_t src_net);
+  // The source network's egress ACL, if the source side is judged here.
+  const AclTable* egress_acl(uint16_t src_net) const {
+    return source_checked_ || src_net >= l3_.networks.size() ? nullptr
+                                                             : l3_.networks[src_net].acl_egress;
+  }
   void security_groups();
   // Remembers the verdicts of the packets the full path just allowed.
   void fill_cache(FlowCache& cache);
@@ -160,6 +170,7 @@ class FilterRun {
   const L3State& l3_;
   FilterJob* jobs_;
   uint16_t n_;
+  bool source_checked_;
   bool dead_[kBurstSize] = {};
   bool passed_[kBurstSize] = {};   // allowed by a cached verdict
   uint16_t pending_ = kBurstSize;  // an upper bound until cached_verdicts() counted them
@@ -249,15 +260,17 @@ void FilterRun::cached_verdicts(FlowCache& cache, uint16_t src_net) {
     key.rx_port = rx;
     key.out_port = jobs_[j].out_port;
     key.protocol = flow.protocol;
+    // A verdict reached without the source side's filters must never stand in for one with them.
     key.routed = static_cast<uint8_t>(
         (routed(j) ? 1 : 0) |
-        (flow.protocol == kIpProtoIcmp && ip[sizeof(rte_ipv4_hdr)] == kIcmpEchoReply ? 2 : 0));
+        (flow.protocol == kIpProtoIcmp && ip[sizeof(rte_ipv4_hdr)] == kIcmpEchoReply ? 2 : 0) |
+        (source_checked_ ? 4 : 0));
     cache_hash_[j] = FlowCache::hash(key);
     cache.prefetch(cache_hash_[j]);
   }
   now_tick_ = FlowCache::tick_of(rte_rdtsc());
   const uint64_t generation = ctx_.config().generation;
-  const AclTable* egress = l3_.networks[src_net].acl_egress;
+  const AclTable* egress = egress_acl(src_net);
   const unsigned worker = ctx_.worker_id();
   uint64_t hits = 0;
   for (uint16_t j = 0; j < n_; ++j) {
@@ -315,7 +328,7 @@ void FilterRun::network_acls(uint16_t src_net) {
   uint16_t list[kBurstSize];
   uint16_t count = 0;
   // Egress of the source network: one table for the whole burst.
-  if (const AclTable* egress = l3_.networks[src_net].acl_egress; egress != nullptr) {
+  if (const AclTable* egress = egress_acl(src_net); egress != nullptr) {
     for (uint16_t j = 0; j < n_; ++j) {
       if (pending(j) && routed(j)) list[count++] = j;
     }
@@ -443,7 +456,7 @@ void FilterRun::security_groups() {
   uint16_t list[kBurstSize];
   uint16_t count = 0;
   const uint16_t rx = batch_.rx_port;
-  if (const PortBinding& src = l3_.ports[rx]; src.sg_egress != nullptr) {
+  if (const PortBinding& src = l3_.ports[rx]; !source_checked_ && src.sg_egress != nullptr) {
     for (uint16_t j = 0; j < n_; ++j) {
       if (pending(j)) list[count++] = j;
     }
@@ -476,13 +489,13 @@ uint16_t FilterRun::compact() {
 }  // namespace
 
 uint16_t run_filters(Batch& batch, WorkerContext& ctx, uint16_t src_net, FilterJob* jobs,
-                     uint16_t n) {
+                     uint16_t n, bool source_checked) {
   const L3State& l3 = *ctx.l3();
-  bool any_sg = l3.ports[batch.rx_port].sg_egress != nullptr;
+  bool any_sg = !source_checked && l3.ports[batch.rx_port].sg_egress != nullptr;
   for (uint16_t j = 0; j < n && !any_sg; ++j) {
     any_sg = jobs[j].out_port < l3.ports.size() && l3.ports[jobs[j].out_port].sg_ingress != nullptr;
   }
-  FilterRun run(batch, ctx, jobs, n);
+  FilterRun run(batch, ctx, jobs, n, source_checked);
   run.check_packets();
   FlowCache* cache = ctx.flow_cache();
   if (cache != nullptr) run.cached_verdicts(*cache, src_net);

@@ -30,10 +30,12 @@ inline bool filter_applies(const L3State& l3, uint16_t rx_port, uint16_t src_net
   return l3.networks[src_net].acl_egress != nullptr || l3.networks[dst_net].acl_ingress != nullptr;
 }
 
-// Judges `jobs[0..n)` (all of `batch`, whose rx port is bound to network `src_net`): drops and
-// counts what a filter denies, and compacts `jobs` to the survivors, in order. Returns how many
-// survive.
+// Judges `jobs[0..n)` (all of `batch`, whose rx port is bound to network `src_net`, or
+// kNoNetwork for frames from the overlay): drops and counts what a filter denies, and compacts
+// `jobs` to the survivors, in order. Returns how many survive. `source_checked`: the source side
+// (egress ACL and security groups) already judged these packets (flood copies, frames from the
+// overlay); only the destination side's filters apply.
 uint16_t run_filters(Batch& batch, WorkerContext& ctx, uint16_t src_net, FilterJob* jobs,
-                     uint16_t n);
+                     uint16_t n, bool source_checked = false);
 
 }  // namespace dvr::dp

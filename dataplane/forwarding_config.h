@@ -11,7 +11,9 @@
 #include <vector>
 
 #include "counters.h"
+#include "exception_queue.h"
 #include "l3_state.h"
+#include "overlay/underlay_state.h"
 
 struct rte_ring;
 
@@ -41,9 +43,14 @@ struct ForwardingConfig {
   // Tenant forwarding state; may be shared by consecutive versions. Workers use the raw pointer.
   std::shared_ptr<const L3State> l3_owner;
   const L3State* l3 = nullptr;
+  // The underlay paths to remote hosts; republished on its own when underlay neighbours change.
+  std::shared_ptr<const UnderlayState> underlay_owner;
+  const UnderlayState* underlay = nullptr;
   // The connection-tracking table of security groups; lives as long as the dataplane.
   ConnTable* conntrack = nullptr;
   uint64_t tsc_per_ms = 1;  // for conntrack's millisecond clock
+  // Frames from the control thread, drained by worker 0; lives as long as the dataplane.
+  ControlTxQueue* control_tx = nullptr;
 };
 
 }  // namespace dvr::dp

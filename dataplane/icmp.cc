@@ -58,7 +58,7 @@ void send_echo_reply(rte_mbuf* m, const PacketMeta& meta, uint16_t rx_port, Work
 }
 
 void drop_with_icmp_error(rte_mbuf* m, const PacketMeta& meta, uint16_t rx_port, WorkerContext& ctx,
-                          DropReason reason, uint8_t type, uint8_t code) {
+                          DropReason reason, uint8_t type, uint8_t code, uint16_t next_hop_mtu) {
   const L3State* l3 = ctx.l3();
   rte_ipv4_hdr* ip = ipv4_of(m, meta);
   const bool can_build = meta.l3_offset == sizeof(rte_ether_hdr) && rte_pktmbuf_is_contiguous(m) &&
@@ -103,6 +103,7 @@ void drop_with_icmp_error(rte_mbuf* m, const PacketMeta& meta, uint16_t rx_port,
   std::memset(icmp, 0, sizeof(*icmp));
   icmp->icmp_type = type;
   icmp->icmp_code = code;
+  icmp->icmp_seq_nb = rte_cpu_to_be_16(next_hop_mtu);  // the second half of the unused word
   icmp->icmp_cksum = static_cast<uint16_t>(~rte_raw_cksum(icmp, sizeof(*icmp) + quoted));
 
   ctx.counters().icmp_errors_sent.inc();

@@ -17,6 +17,7 @@ inline constexpr uint8_t kIcmpEchoRequest = 8;
 inline constexpr uint8_t kIcmpTimeExceeded = 11;
 inline constexpr uint8_t kIcmpCodeNetUnreachable = 0;
 inline constexpr uint8_t kIcmpCodeHostUnreachable = 1;
+inline constexpr uint8_t kIcmpCodeFragmentationNeeded = 4;
 
 // True if the IPv4 packet is an ICMP echo request (header already validated by ip4-input).
 bool is_icmp_echo_request(rte_mbuf* m, const PacketMeta& meta);
@@ -27,8 +28,9 @@ void send_echo_reply(rte_mbuf* m, const PacketMeta& meta, uint16_t rx_port, Work
 
 // Drops the packet under `reason` (counted per port and router) and, budget permitting, recycles
 // its mbuf into an ICMP error to the sender, from the gateway address it sent to (RFC 792: the
-// original IP header plus the first 8 bytes of its payload).
+// original IP header plus the first 8 bytes of its payload). `next_hop_mtu` goes into
+// "fragmentation needed" errors (RFC 1191).
 void drop_with_icmp_error(rte_mbuf* m, const PacketMeta& meta, uint16_t rx_port, WorkerContext& ctx,
-                          DropReason reason, uint8_t type, uint8_t code);
+                          DropReason reason, uint8_t type, uint8_t code, uint16_t next_hop_mtu = 0);
 
 }  // namespace dvr::dp

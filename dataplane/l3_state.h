@@ -21,6 +21,7 @@ struct SgPolicy;
 
 inline constexpr uint16_t kMaxNetworks = 4096;
 inline constexpr uint16_t kMaxRouters = 4096;
+inline constexpr uint16_t kMaxVteps = 4096;  // remote hosts
 inline constexpr uint16_t kNoIndex = UINT16_MAX;
 inline constexpr uint8_t kMaxGatewaysPerNetwork = 8;
 inline constexpr uint8_t kMaxPortIps = 8;
@@ -28,7 +29,9 @@ inline constexpr uint8_t kMaxAllowedPairs = 8;
 
 // A router interface as seen from its network: the gateway the VMs ARP for and send to.
 struct Gateway {
-  uint32_t ip = 0;  // host order
+  uint32_t ip = 0;    // host order
+  uint32_t mask = 0;  // the subnet's, host order: a frame routed here from another host gets
+                      // this gateway's MAC back when its destination is inside (DVR MAC restore)
   rte_ether_addr mac{};
   uint16_t router = kNoIndex;
 };
@@ -43,6 +46,12 @@ struct NetworkState {
   // out of it. nullptr: no ACL.
   const AclTable* acl_ingress = nullptr;
   const AclTable* acl_egress = nullptr;
+  // Where broadcast and unknown-unicast frames go: the network's local dataplane ports and the
+  // remote hosts (VTEP indices) to replicate to, as ranges of L3State::flood_ports / flood_vteps.
+  uint32_t flood_ports_begin = 0;
+  uint16_t flood_ports_count = 0;
+  uint32_t flood_vteps_begin = 0;
+  uint16_t flood_vteps_count = 0;
 
   // The gateway a frame to `mac` is for, or -1 (a network has a handful of gateways at most).
   int gateway_index(const rte_ether_addr& mac) const {
@@ -95,6 +104,9 @@ struct NextHop {
   // The destination side has a filter: an ingress ACL on `network` or security groups on `port`
   // (set when the version is built, so the fast path tests one byte it has loaded anyway).
   bool dst_filtered = false;
+  // kGateway with port == kNoPort: the remote host (VTEP index) the destination lives on, or
+  // kNoIndex when nobody said where.
+  uint16_t vtep = kNoIndex;
 };
 
 // Result of a neighbor lookup: a VM address on a network.
@@ -106,6 +118,15 @@ struct Neighbor {
 // Result of an L2 lookup: where a MAC lives on a network.
 struct L2Entry {
   uint16_t port = UINT16_MAX;  // local dataplane port, or kNoPort (remote)
+  uint16_t vtep = kNoIndex;    // remote: the host's VTEP index (kNoIndex: location unknown)
+};
+
+// A remote host that holds ports of our networks: where VXLAN goes, and the DVR MAC its routed
+// frames carry.
+struct Vtep {
+  bool present = false;
+  uint32_t ip = 0;  // host order
+  rte_ether_addr dvr_mac{};
 };
 
 struct RouterState {
@@ -141,6 +162,14 @@ struct L3State {
   // Owners of the compiled filters the raw pointers above point to (shared with other versions).
   std::vector<std::shared_ptr<const AclTable>> acl_tables;
   std::vector<std::shared_ptr<const SgPolicy>> sg_policies;
+
+  // The overlay (the underlay side, uplink and tunnel IP, is in UnderlayState).
+  rte_ether_addr dvr_mac{};           // this host's: the source MAC of frames it routes to others
+  std::vector<Vtep> vteps;            // [VTEP index]
+  rte_hash* vni_networks = nullptr;   // VNI (uint64) -> network index (as uintptr_t data)
+  rte_hash* vtep_by_ip = nullptr;     // tunnel IP (uint64, host order) -> VTEP index (data)
+  std::vector<uint16_t> flood_ports;  // ranges named by NetworkState
+  std::vector<uint16_t> flood_vteps;
 };
 
 }  // namespace dvr::dp

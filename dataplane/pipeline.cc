@@ -15,6 +15,7 @@
 #include "stages/l2_switch.h"
 #include "stages/port_input.h"
 #include "stages/punt_classify.h"
+#include "stages/uplink_input.h"
 #include "stages/xconnect.h"
 
 namespace dvr::dp {
@@ -26,6 +27,7 @@ Pipeline Pipeline::standard() {
   p.add(std::make_unique<Ip4FastStage>());
   p.add(std::make_unique<EthInputStage>());
   p.add(std::make_unique<XconnectStage>());
+  p.add(std::make_unique<UplinkInputStage>());
   p.add(std::make_unique<PortInputStage>());
   p.add(std::make_unique<ArpStage>());
   p.add(std::make_unique<L2SwitchStage>());

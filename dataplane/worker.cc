@@ -39,7 +39,10 @@ uint32_t Worker::poll_once() {
       pipeline_.run(batch, ctx_);
     }
   }
-  if (id_ == 0) ctx_.drain_tx_handoffs();
+  if (id_ == 0) {
+    ctx_.drain_tx_handoffs();
+    ctx_.drain_control_tx();
+  }
   ctx_.flush();
   return received;
 }

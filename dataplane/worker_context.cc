@@ -124,3 +124,14 @@ void WorkerContext::drain_tx_handoffs() {
 }
 
 }  // namespace dvr::dp
+
+namespace dvr::dp {
+
+void WorkerContext::drain_control_tx() {
+  ControlTxQueue* q = config_->control_tx;
+  if (q == nullptr) return;
+  rte_mbuf* m = nullptr;
+  while (q->pop(m)) transmit(m, m->port);
+}
+
+}  // namespace dvr::dp

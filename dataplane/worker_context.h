@@ -60,6 +60,8 @@ class WorkerContext {
   void flush();
   // Worker 0 only: moves packets other workers handed off for ports with too few tx queues.
   void drain_tx_handoffs();
+  // Worker 0 only: sends what the control thread queued (underlay ARP requests).
+  void drain_control_tx();
 
  private:
   struct TxBuffer {

@@ -24,6 +24,7 @@ v1::Response TenantApi::commit(TenantModel previous) {
     model_ = std::move(previous);
     return from_error(*e);
   }
+  underlay_.configure(model_.host(), model_.remote_hosts(), forwarding_.vteps());
   return status(v1::STATUS_OK);
 }
 
@@ -146,6 +147,21 @@ v1::Response TenantApi::filter_counters(const v1::FilterCountersRequest& req) co
 void TenantApi::ports_changed(const std::string& leaving) {
   // Binding a port never exceeds a limit, so this cannot fail.
   forwarding_.apply(model_, leaving);
+  underlay_.configure(model_.host(), model_.remote_hosts(), forwarding_.vteps(), leaving);
+}
+
+v1::Response TenantApi::underlay(const v1::UnderlayRequest&) const {
+  v1::Response r = status(v1::STATUS_OK);
+  *r.mutable_underlay() = underlay_.status();
+  return r;
+}
+
+void TenantApi::on_punt(const dp::PuntItem& item) {
+  if (item.reason == dp::PuntReason::kUnderlayArp) underlay_.on_arp_reply(item.pkt);
+}
+
+void TenantApi::tick() {
+  underlay_.tick();
 }
 
 void TenantApi::fill_router_stats(v1::Stats& stats) const {

@@ -6,12 +6,13 @@
 #include "dvr.pb.h"
 #include "tenant_forwarding.h"
 #include "tenant_model.h"
+#include "underlay/underlay_resolver.h"
 
 namespace dvr {
 
 class TenantApi {
  public:
-  explicit TenantApi(dp::Dataplane& dp) : dp_(dp), forwarding_(dp) {}
+  explicit TenantApi(dp::Dataplane& dp) : dp_(dp), forwarding_(dp), underlay_(dp) {}
 
   api::v1::Response upsert(const api::v1::UpsertRequest& req);
   api::v1::Response remove(const api::v1::DeleteRequest& req);
@@ -20,6 +21,11 @@ class TenantApi {
   api::v1::Response neighbor_table(const api::v1::NeighborTableRequest& req) const;
   api::v1::Response host_set(const api::v1::HostSetRequest& req);
   api::v1::Response filter_counters(const api::v1::FilterCountersRequest& req) const;
+  api::v1::Response underlay(const api::v1::UnderlayRequest& req) const;
+  // The control thread's periodic work for the tenant state: punted frames (underlay ARP
+  // replies) and the underlay's ARP timers.
+  void on_punt(const dp::PuntItem& item);
+  void tick();
   void fill_router_stats(api::v1::Stats& stats) const;
 
   // Ports come and go: re-bind VM ports. `leaving` is a port about to be removed.
@@ -33,6 +39,7 @@ class TenantApi {
   dp::Dataplane& dp_;
   TenantModel model_;
   TenantForwarding forwarding_;
+  UnderlayResolver underlay_;
 };
 
 }  // namespace dvr

@@ -100,6 +100,22 @@ std::optional<ModelError> TenantForwarding::apply(const TenantModel& model,
     }
   }
 
+  for (const auto& [id, h] : model.remote_hosts()) {
+    bool added = false;
+    if (!vteps_.get_or_add(id, added)) {
+      return ModelError{v1::STATUS_RESOURCE_EXHAUSTED,
+                        "more than " + std::to_string(dp::kMaxVteps) + " remote hosts"};
+    }
+  }
+  // Where a VM port lives: a local dataplane port, or a remote host's VTEP.
+  auto locate = [&](const v1::VmPort& p, dp::NextHop& hop) {
+    auto port = ports.find(p.dataplane_port());
+    hop.port = port == ports.end() ? dp::kNoPort : port->second;
+    if (const v1::RemoteHost* h = model.remote_host_of(p)) {
+      hop.vtep = static_cast<uint16_t>(*vteps_.find(h->host_id()));
+    }
+  };
+
   // 2. The next hops the model needs, by a key that identifies them across changes.
   std::map<std::string, NextHopInfo> wanted;
   std::map<std::string, RouteList> routes;  // by router id
@@ -156,8 +172,7 @@ std::optional<ModelError> TenantForwarding::apply(const TenantModel& model,
         h.hop.src_mac = to_ether(ri.gateway_mac());
         h.hop.resolved = true;
         h.hop.dst_mac = to_ether(p.mac());
-        auto port = ports.find(p.dataplane_port());
-        h.hop.port = port == ports.end() ? dp::kNoPort : port->second;
+        locate(p, h.hop);
         h.origin = "neighbor";
         h.nexthop = ip_text;
         h.egress_subnet = s.id();
@@ -185,8 +200,7 @@ std::optional<ModelError> TenantForwarding::apply(const TenantModel& model,
         if (auto o = owner.find({s.network_id(), gw}); o != owner.end()) {
           g.hop.resolved = true;
           g.hop.dst_mac = to_ether(o->second->mac());
-          auto port = ports.find(o->second->dataplane_port());
-          g.hop.port = port == ports.end() ? dp::kNoPort : port->second;
+          locate(*o->second, g.hop);
         }
       }
       wanted[key] = g;
@@ -277,6 +291,11 @@ std::optional<ModelError> TenantForwarding::apply(const TenantModel& model,
     routers_.release(id);
   }
   for (const auto& id : gone_networks) networks_.release(id);
+  std::vector<std::string> gone_vteps;
+  for (const auto& [id, idx] : vteps_.all()) {
+    if (!model.remote_hosts().contains(id)) gone_vteps.push_back(id);
+  }
+  for (const auto& id : gone_vteps) vteps_.release(id);
   dp_.set_l3(build(model, ports, hops));
   hops_ = std::move(hops);
   // No worker can hold a replaced table or a deleted router's table any more.
@@ -321,6 +340,7 @@ std::shared_ptr<dp::L3State> TenantForwarding::build(const TenantModel& model,
     dp::NetworkState& ns = st->networks[*net];
     dp::Gateway& g = ns.gateways[ns.gateway_count++];
     g.ip = *parse_ipv4(s.gateway_ip());
+    g.mask = parse_ipv4_prefix(s.cidr())->mask();
     g.mac = to_ether(ri.gateway_mac());
     g.router = static_cast<uint16_t>(*router);
   }
@@ -342,7 +362,11 @@ std::shared_ptr<dp::L3State> TenantForwarding::build(const TenantModel& model,
     const rte_ether_addr mac = to_ether(p.mac());
     const auto network = static_cast<uint16_t>(*net);
 
-    st->l2_entries.push_back({port_id});
+    dp::L2Entry l2e{port_id, dp::kNoIndex};
+    if (const v1::RemoteHost* h = model.remote_host_of(p)) {
+      l2e.vtep = static_cast<uint16_t>(*vteps_.find(h->host_id()));
+    }
+    st->l2_entries.push_back(l2e);
     const uint64_t l2k = dp::l2_key(network, mac);
     rte_hash_add_key_data(st->l2, &l2k, &st->l2_entries.back());
     for (const auto& ip_text : p.fixed_ips()) {
@@ -368,12 +392,68 @@ std::shared_ptr<dp::L3State> TenantForwarding::build(const TenantModel& model,
       ap.mac = ap.any_mac ? mac : to_ether(pair.mac());
     }
   }
+  build_overlay(model, ports, *st);
   for (dp::NextHop& nh : st->next_hops) {
     if (nh.kind != dp::NextHopKind::kGateway || nh.network >= st->networks.size()) continue;
     nh.dst_filtered = st->networks[nh.network].acl_ingress != nullptr ||
                       (nh.port < st->ports.size() && st->ports[nh.port].sg_ingress != nullptr);
   }
   return st;
+}
+
+void TenantForwarding::build_overlay(const TenantModel& model,
+                                     const std::map<std::string, uint16_t>& ports,
+                                     dp::L3State& st) {
+  if (const auto mac = parse_mac(model.host().dvr_mac())) {
+    std::copy(mac->begin(), mac->end(), st.dvr_mac.addr_bytes);
+  }
+  const std::string serial = std::to_string(hash_serial_++);
+  st.vni_networks = make_hash("dvr_vni_" + serial, model.networks().size());
+  st.vtep_by_ip = make_hash("dvr_vtep_" + serial, model.remote_hosts().size());
+  // Hash values are small integers + 1 (a stored 0 would read as "not found").
+  auto as_data = [](uint32_t v) { return reinterpret_cast<void*>(uintptr_t{v} + 1); };
+  st.vteps.resize(vteps_.size_bound());
+  for (const auto& [id, h] : model.remote_hosts()) {
+    const uint32_t idx = *vteps_.find(id);
+    dp::Vtep& v = st.vteps[idx];
+    v.present = true;
+    v.ip = *parse_ipv4(h.tunnel_ip());
+    const auto mac = *parse_mac(h.dvr_mac());
+    std::copy(mac.begin(), mac.end(), v.dvr_mac.addr_bytes);
+    const uint64_t key = v.ip;
+    rte_hash_add_key_data(st.vtep_by_ip, &key, as_data(idx));
+  }
+
+  // Flood lists: every network's local ports, and the remote hosts its BUM policy names.
+  std::map<std::string, std::set<uint16_t>> local_ports, remote_vteps;
+  for (const auto& [id, p] : model.vm_ports()) {
+    if (auto port = ports.find(p.dataplane_port()); port != ports.end()) {
+      local_ports[p.network_id()].insert(port->second);
+    } else if (const v1::RemoteHost* h = model.remote_host_of(p)) {
+      remote_vteps[p.network_id()].insert(static_cast<uint16_t>(*vteps_.find(h->host_id())));
+    }
+  }
+  for (const auto& [id, n] : model.networks()) {
+    const auto idx = networks_.find(id);
+    if (!idx) continue;
+    const uint64_t vni = n.segmentation_id();
+    rte_hash_add_key_data(st.vni_networks, &vni, as_data(*idx));
+    dp::NetworkState& ns = st.networks[*idx];
+    ns.flood_ports_begin = static_cast<uint32_t>(st.flood_ports.size());
+    for (uint16_t port : local_ports[id]) st.flood_ports.push_back(port);
+    ns.flood_ports_count = static_cast<uint16_t>(st.flood_ports.size() - ns.flood_ports_begin);
+    std::set<uint16_t> targets;
+    if (n.bum_flooding() == v1::BUM_FLOODING_ALL_HOSTS) {
+      targets = remote_vteps[id];
+    } else if (n.bum_flooding() == v1::BUM_FLOODING_LISTED) {
+      for (const auto& h : n.bum_flood_hosts()) {
+        targets.insert(static_cast<uint16_t>(*vteps_.find(h)));
+      }
+    }
+    ns.flood_vteps_begin = static_cast<uint32_t>(st.flood_vteps.size());
+    for (uint16_t v : targets) st.flood_vteps.push_back(v);
+    ns.flood_vteps_count = static_cast<uint16_t>(st.flood_vteps.size() - ns.flood_vteps_begin);
+  }
 }
 
 std::vector<RouteView> TenantForwarding::routes_of(const std::string& router_id) const {

@@ -58,6 +58,8 @@ class TenantForwarding {
     return routers_.find(router_id);
   }
   std::vector<RouteView> routes_of(const std::string& router_id) const;
+  // VTEP indices of the remote hosts, as last published (the underlay paths use the same).
+  const IndexMap& vteps() const { return vteps_; }
   const FilterCompiler& filters() const { return filters_; }
 
  private:
@@ -70,11 +72,15 @@ class TenantForwarding {
   std::shared_ptr<dp::L3State> build(const TenantModel& model,
                                      const std::map<std::string, uint16_t>& ports,
                                      const std::map<uint32_t, NextHopInfo>& hops);
+  // The overlay part of a version: DVR MAC, VTEPs, the VNI and VTEP hashes, flood lists.
+  void build_overlay(const TenantModel& model, const std::map<std::string, uint16_t>& ports,
+                     dp::L3State& st);
 
   dp::Dataplane& dp_;
   FilterCompiler filters_;
   IndexMap routers_{dp::kMaxRouters};
   IndexMap networks_{dp::kMaxNetworks};
+  IndexMap vteps_{dp::kMaxVteps};
   IndexMap next_hop_ids_{1u << 24};       // route tables store 24-bit next hops
   std::map<uint32_t, NextHopInfo> hops_;  // by next-hop id, as last published
   std::map<uint32_t, std::unique_ptr<dp::RouterRoutes>> tables_;  // by router index

@@ -129,6 +129,7 @@ bool TenantModel::supported(v1::ObjectKind kind) {
     case v1::OBJECT_KIND_STATIC_ROUTE:
     case v1::OBJECT_KIND_NETWORK_ACL:
     case v1::OBJECT_KIND_SECURITY_GROUP:
+    case v1::OBJECT_KIND_REMOTE_HOST:
       return true;
     default:
       return false;
@@ -147,6 +148,14 @@ const v1::VmPort* TenantModel::port_bound_to(const std::string& dataplane_port) 
   return nullptr;
 }
 
+const v1::RemoteHost* TenantModel::remote_host_of(const v1::VmPort& p) const {
+  if (!p.dataplane_port().empty() || p.host_id().empty() || p.host_id() == host_.host_id()) {
+    return nullptr;
+  }
+  auto it = remote_hosts_.find(p.host_id());
+  return it == remote_hosts_.end() ? nullptr : &it->second;
+}
+
 std::optional<ModelError> TenantModel::set_host(const v1::HostIdentity& host) {
   v1::HostIdentity h = host;
   if (!h.dvr_mac().empty()) {
@@ -157,6 +166,45 @@ std::optional<ModelError> TenantModel::set_host(const v1::HostIdentity& host) {
   if (!h.tunnel_ip().empty() && !parse_ipv4(h.tunnel_ip())) {
     return invalid("host tunnel IP " + q(h.tunnel_ip()) + " is not an IPv4 address");
   }
+  const bool overlay =
+      !h.uplink_port().empty() || h.tunnel_prefix_length() != 0 || h.underlay_routes_size() > 0;
+  if (overlay) {
+    if (h.uplink_port().empty() || h.tunnel_ip().empty() || h.dvr_mac().empty()) {
+      return invalid(
+          "the overlay needs an uplink port, a tunnel IP with its prefix length and a DVR MAC "
+          "together");
+    }
+    if (h.tunnel_prefix_length() < 1 || h.tunnel_prefix_length() > 32) {
+      return invalid("tunnel prefix length " + std::to_string(h.tunnel_prefix_length()) +
+                     " is outside 1..32");
+    }
+  }
+  if (h.vxlan_udp_port() > 65535) {
+    return invalid("VXLAN UDP port " + std::to_string(h.vxlan_udp_port()) + " is outside 1..65535");
+  }
+  if (overlay) {
+    const Ipv4Prefix onlink{
+        *parse_ipv4(h.tunnel_ip()) &
+            Ipv4Prefix{0, static_cast<uint8_t>(h.tunnel_prefix_length())}.mask(),
+        static_cast<uint8_t>(h.tunnel_prefix_length())};
+    for (auto& r : *h.mutable_underlay_routes()) {
+      const auto dst = parse_ipv4_prefix(r.destination(), true);
+      if (!dst) {
+        return invalid("underlay route " + q(r.destination()) +
+                       " is not an IPv4 prefix with its host bits zero");
+      }
+      r.set_destination(format_prefix(*dst));
+      const auto nh = parse_ipv4(r.nexthop());
+      if (!nh || !onlink.contains(*nh) || format_ipv4(*nh) == h.tunnel_ip()) {
+        return invalid("underlay route " + r.destination() + ": next hop " + q(r.nexthop()) +
+                       " is not another address inside the uplink's subnet " +
+                       format_prefix(onlink));
+      }
+    }
+  }
+  TenantModel next = *this;
+  next.host_ = h;
+  if (auto e = next.validate()) return e;
   host_ = h;
   return std::nullopt;
 }
@@ -179,6 +227,10 @@ std::optional<ModelError> TenantModel::upsert_one(const v1::Object& obj, bool re
     case v1::Object::kNetwork: {
       v1::Network n = obj.network();
       if (n.mtu() == 0) n.set_mtu(1500);
+      if (!v1::BumFlooding_IsValid(n.bum_flooding())) {
+        return invalid("network " + q(n.id()) + ": unknown BUM flooding mode " +
+                       std::to_string(n.bum_flooding()));
+      }
       return put(networks_, n, replace, "network");
     }
     case v1::Object::kSubnet: {
@@ -231,6 +283,26 @@ std::optional<ModelError> TenantModel::upsert_one(const v1::Object& obj, bool re
       std::vector<SgRuleSpec> rules;
       if (auto e = parse_security_group(obj.security_group(), &rules)) return invalid(*e);
       return put(groups_, obj.security_group(), replace, "security group");
+    }
+    case v1::Object::kRemoteHost: {
+      v1::RemoteHost h = obj.remote_host();
+      const std::string who = "remote host " + q(h.host_id());
+      if (h.host_id().empty()) return invalid("remote host without a host id");
+      std::string mac = h.dvr_mac();
+      if (auto e = normalize_mac(mac, who + " DVR MAC")) return e;
+      h.set_dvr_mac(mac);
+      const auto ip = parse_ipv4(h.tunnel_ip());
+      if (!ip) return invalid(who + ": tunnel IP " + q(h.tunnel_ip()) + " is not an IPv4 address");
+      h.set_tunnel_ip(format_ipv4(*ip));
+      auto it = remote_hosts_.find(h.host_id());
+      if (it != remote_hosts_.end() && !same(it->second, h) && !replace) {
+        return ModelError{v1::STATUS_ALREADY_EXISTS,
+                          who +
+                              " already exists with different contents (send it with replace "
+                              "to change it)"};
+      }
+      remote_hosts_[h.host_id()] = h;
+      return std::nullopt;
     }
     case v1::Object::KIND_NOT_SET:
       return invalid("an object with no kind set");
@@ -402,12 +474,86 @@ std::optional<ModelError> TenantModel::remove_one(v1::ObjectKind kind, const std
       groups_.erase(id);
       return std::nullopt;
     }
+    case v1::OBJECT_KIND_REMOTE_HOST: {
+      if (!remote_hosts_.contains(id)) return not_found("no " + what);
+      const auto ports = dependants(vm_ports_, [&](const v1::VmPort& p) {
+        return p.dataplane_port().empty() && p.host_id() == id;
+      });
+      const auto nets = dependants(networks_, [&](const v1::Network& n) {
+        return std::find(n.bum_flood_hosts().begin(), n.bum_flood_hosts().end(), id) !=
+               n.bum_flood_hosts().end();
+      });
+      if (!cascade && !nets.empty()) {
+        return conflict(what + " is named in the BUM flood list of network " + q(nets.front()) +
+                        "; change that network first or ask for a cascade");
+      }
+      if (auto e = refuse_or_cascade(vm_ports_, ports, "VM port")) return e;
+      for (const auto& n : nets) {
+        auto* hosts = networks_[n].mutable_bum_flood_hosts();
+        hosts->erase(std::remove(hosts->begin(), hosts->end(), id), hosts->end());
+      }
+      remote_hosts_.erase(id);
+      return std::nullopt;
+    }
     default:
       return invalid("unknown object kind");
   }
 }
 
+std::optional<ModelError> TenantModel::validate_overlay() const {
+  const std::string& local_ip = host_.tunnel_ip();
+  const std::string& local_mac = host_.dvr_mac();
+  std::map<std::string, std::string> ip_owner, mac_owner;
+  for (const auto& [id, h] : remote_hosts_) {
+    const std::string who = "remote host " + q(id);
+    if (id == host_.host_id()) return conflict(who + " has this host's own host id");
+    if (!local_ip.empty() && h.tunnel_ip() == local_ip) {
+      return conflict(who + " has this host's tunnel IP " + local_ip);
+    }
+    if (!local_mac.empty() && h.dvr_mac() == local_mac) {
+      return conflict(who + " has this host's DVR MAC " + local_mac);
+    }
+    if (auto [it, fresh] = ip_owner.emplace(h.tunnel_ip(), id); !fresh) {
+      return conflict(who + ": tunnel IP " + h.tunnel_ip() + " is already remote host " +
+                      q(it->second) + "'s");
+    }
+    if (auto [it, fresh] = mac_owner.emplace(h.dvr_mac(), id); !fresh) {
+      return conflict(who + ": DVR MAC " + h.dvr_mac() + " is already remote host " +
+                      q(it->second) + "'s");
+    }
+  }
+  for (const auto& [id, n] : networks_) {
+    const std::string who = "network " + q(id);
+    if (n.bum_flooding() != v1::BUM_FLOODING_LISTED && n.bum_flood_hosts_size() > 0) {
+      return invalid(who + " lists BUM flood hosts but does not flood to listed hosts");
+    }
+    for (const auto& h : n.bum_flood_hosts()) {
+      if (!remote_hosts_.contains(h)) {
+        return not_found(who + " floods to unknown remote host " + q(h));
+      }
+    }
+  }
+  for (const auto& [id, p] : vm_ports_) {
+    const std::string who = "VM port " + q(id);
+    if (!p.dataplane_port().empty() && !p.host_id().empty() && p.host_id() != host_.host_id()) {
+      return invalid(who + " is attached to dataplane port " + q(p.dataplane_port()) +
+                     " here but says it lives on host " + q(p.host_id()));
+    }
+    if (p.dataplane_port().empty() && !p.host_id().empty() && p.host_id() != host_.host_id() &&
+        !remote_hosts_.contains(p.host_id())) {
+      return not_found(who + " lives on unknown remote host " + q(p.host_id()) +
+                       " (add the remote host first)");
+    }
+    if (!host_.uplink_port().empty() && p.dataplane_port() == host_.uplink_port()) {
+      return conflict(who + " is attached to " + q(p.dataplane_port()) +
+                      ", the overlay's uplink port");
+    }
+  }
+  return std::nullopt;
+}
+
 std::optional<ModelError> TenantModel::validate() const {
+  if (auto e = validate_overlay()) return e;
   // Networks: the segmentation id is the VXLAN VNI between hosts, so it must be unique.
   std::map<uint32_t, std::string> network_of_vni;
   for (const auto& [id, n] : networks_) {
@@ -631,6 +777,9 @@ v1::ObjectList TenantModel::list(v1::ObjectKind kind) const {
       break;
     case v1::OBJECT_KIND_SECURITY_GROUP:
       add_all(groups_, &v1::Object::mutable_security_group);
+      break;
+    case v1::OBJECT_KIND_REMOTE_HOST:
+      add_all(remote_hosts_, &v1::Object::mutable_remote_host);
       break;
     default:
       break;

@@ -46,6 +46,10 @@ class TenantModel {
   const std::map<std::string, api::v1::StaticRoute>& static_routes() const { return routes_; }
   const std::map<std::string, api::v1::NetworkAcl>& network_acls() const { return acls_; }
   const std::map<std::string, api::v1::SecurityGroup>& security_groups() const { return groups_; }
+  // Other hosts with ports of our networks, by host id.
+  const std::map<std::string, api::v1::RemoteHost>& remote_hosts() const { return remote_hosts_; }
+  // The remote host a VM port lives on, or nullptr (a local port, or one nobody located).
+  const api::v1::RemoteHost* remote_host_of(const api::v1::VmPort& p) const;
 
   // The VM port bound to a dataplane port, if any.
   const api::v1::VmPort* port_bound_to(const std::string& dataplane_port) const;
@@ -55,6 +59,7 @@ class TenantModel {
   std::optional<ModelError> remove_one(api::v1::ObjectKind kind, const std::string& id,
                                        bool cascade);
   std::optional<ModelError> validate() const;
+  std::optional<ModelError> validate_overlay() const;
 
   api::v1::HostIdentity host_;
   std::map<std::string, api::v1::Router> routers_;
@@ -65,6 +70,7 @@ class TenantModel {
   std::map<std::string, api::v1::StaticRoute> routes_;
   std::map<std::string, api::v1::NetworkAcl> acls_;
   std::map<std::string, api::v1::SecurityGroup> groups_;
+  std::map<std::string, api::v1::RemoteHost> remote_hosts_;
 };
 
 const char* object_kind_name(api::v1::ObjectKind kind);  // "router", "network", ...

@@ -33,6 +33,7 @@ struct FlowCacheKey {
   uint8_t protocol = 0;
   // Bit 0: routed (network ACLs apply; else switched within a network). Bit 1: an ICMP echo
   // reply (its key's ports can equal an echo request's, and rules may tell the two apart).
+  // Bit 2: judged without the source side's filters (flood copies, frames from the overlay).
   uint8_t routed = 0;
   uint16_t pad = 0;  // always 0, so keys compare as words
 

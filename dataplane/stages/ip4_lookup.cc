@@ -104,9 +104,10 @@ void Ip4LookupStage::process(Batch& batch, WorkerContext& ctx) {
     if (nh.kind != NextHopKind::kGateway || !nh.resolved) {
       drop_with_icmp_error(m, meta, rx, ctx, DropReason::kHostUnreachable, kIcmpDestUnreachable,
                            kIcmpCodeHostUnreachable);
-    } else if (nh.port == kNoPort) {
+    } else if (nh.port == kNoPort && nh.vtep == kNoIndex) {
       ctx.drop_routed(m, rx, meta.router, DropReason::kRemoteDestination);
     } else {
+      // A VM on another host keeps out_port = kNoPort: ip4-rewrite sends it over the overlay.
       set_destination(meta, nh.dst_mac, nh.port);
       keep[i] = true;
     }

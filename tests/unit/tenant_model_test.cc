@@ -862,8 +862,9 @@ TEST_F(TenantModelTest, UnsupportedKindsAreUnimplemented) {
   for (v1::ObjectKind k : kKinds) EXPECT_TRUE(TenantModel::supported(k)) << k;
   EXPECT_TRUE(TenantModel::supported(v1::OBJECT_KIND_NETWORK_ACL));
   EXPECT_TRUE(TenantModel::supported(v1::OBJECT_KIND_SECURITY_GROUP));
+  EXPECT_TRUE(TenantModel::supported(v1::OBJECT_KIND_REMOTE_HOST));
   for (v1::ObjectKind k : {v1::OBJECT_KIND_UNSPECIFIED, v1::OBJECT_KIND_FLOATING_IP,
-                           v1::OBJECT_KIND_SNAT_BINDING, v1::OBJECT_KIND_REMOTE_HOST}) {
+                           v1::OBJECT_KIND_SNAT_BINDING}) {
     EXPECT_FALSE(TenantModel::supported(k)) << k;
     EXPECT_EQ(model_.list(k).objects_size(), 0) << k;
   }

@@ -1,0 +1,33 @@
+// VXLAN encapsulation towards a remote host (RFC 7348). Runs on workers.
+#pragma once
+
+#include <cstdint>
+
+#include "../worker_context.h"
+
+struct rte_mbuf;
+
+namespace dvr::dp {
+
+enum class EncapResult : uint8_t {
+  kQueued,      // encapsulated and queued on the uplink
+  kNoOverlay,   // no uplink, or the VTEP index is unknown to the underlay state
+  kUnresolved,  // the underlay next hop is not resolved (yet)
+  kTooBig,      // the frame would exceed the uplink's MTU once encapsulated
+  kNoHeadroom,  // the mbuf has no room in front for the outer headers
+};
+
+// The UDP source port for a frame: a hash of its inner flow (IPv4 addresses, protocol and the
+// first four bytes of a transport header; the MAC addresses otherwise), in 49152..65535, so that
+// the underlay's ECMP spreads flows but keeps each flow on one path.
+uint16_t vxlan_source_port(const rte_mbuf* m);
+
+// Prepends the outer headers for `vtep` with `vni` to the Ethernet frame `m` and queues it on
+// the uplink. On anything but kQueued the mbuf is untouched and still the caller's, so that the
+// caller can drop it under its own reason (or answer with an ICMP error).
+EncapResult vxlan_output(WorkerContext& ctx, rte_mbuf* m, uint16_t vtep, uint32_t vni);
+
+// The drop reason for an EncapResult other than kQueued.
+DropReason encap_drop_reason(EncapResult r);
+
+}  // namespace dvr::dp

@@ -1,0 +1,223 @@
+#include "uplink_input.h"
+
+#include <rte_arp.h>
+#include <rte_ip.h>
+#include <rte_udp.h>
+
+#include <cstring>
+
+#include "../filter_engine.h"
+#include "../hash_batch.h"
+#include "../icmp.h"
+#include "../ip4_checks.h"
+#include "../overlay/flood.h"
+#include "../packet.h"
+
+namespace dvr::dp {
+
+namespace {
+
+constexpr uint16_t kInnerMinFrame = sizeof(rte_ether_hdr);
+constexpr uint16_t kVxlanHeadersAfterIp = sizeof(rte_udp_hdr) + 8;  // UDP + VXLAN
+
+// ARP on the uplink: a request for our tunnel IP is answered in place; a reply to it goes to the
+// control thread, which resolves underlay neighbours; the rest is not ours.
+void underlay_arp(rte_mbuf* m, const PacketMeta& meta, uint16_t rx, const UnderlayState& u,
+                  WorkerContext& ctx) {
+  if (rte_pktmbuf_data_len(m) < meta.l3_offset + sizeof(rte_arp_hdr)) {
+    ctx.drop(m, rx, DropReason::kArpMalformed);
+    return;
+  }
+  auto* arp = rte_pktmbuf_mtod_offset(m, rte_arp_hdr*, meta.l3_offset);
+  if (arp->arp_hardware != rte_cpu_to_be_16(RTE_ARP_HRD_ETHER) ||
+      arp->arp_protocol != rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4) || arp->arp_hlen != 6 ||
+      arp->arp_plen != 4) {
+    ctx.drop(m, rx, DropReason::kArpMalformed);
+    return;
+  }
+  rte_arp_ipv4& d = arp->arp_data;
+  if (rte_be_to_cpu_32(d.arp_tip) != u.tunnel_ip || d.arp_sip == d.arp_tip) {
+    ctx.drop(m, rx, DropReason::kUnderlayArpIgnored);
+    return;
+  }
+  if (arp->arp_opcode == rte_cpu_to_be_16(RTE_ARP_OP_REPLY)) {
+    ctx.punt(m, rx, PuntReason::kUnderlayArp);
+    return;
+  }
+  if (arp->arp_opcode != rte_cpu_to_be_16(RTE_ARP_OP_REQUEST)) {
+    ctx.drop(m, rx, DropReason::kUnderlayArpIgnored);
+    return;
+  }
+  rte_ether_addr mine;
+  std::memcpy(mine.addr_bytes, u.uplink_mac, sizeof(mine.addr_bytes));
+  const uint32_t tip = d.arp_tip;
+  arp->arp_opcode = rte_cpu_to_be_16(RTE_ARP_OP_REPLY);
+  d.arp_tha = d.arp_sha;
+  d.arp_tip = d.arp_sip;
+  d.arp_sha = mine;
+  d.arp_sip = tip;
+  rte_ether_hdr* eth = eth_of(m);
+  eth->dst_addr = d.arp_tha;
+  eth->src_addr = mine;
+  ctx.counters().arp_replies.inc();
+  ctx.transmit(m, rx);
+}
+
+// What an IPv4 packet on the uplink is; kCount means VXLAN to decapsulate.
+DropReason classify_ipv4(rte_mbuf* m, PacketMeta& meta, const UnderlayState& u) {
+  static const RouterState kAnyRouter{true, true, nullptr};
+  if (const DropReason r = check_ipv4(m, meta, kAnyRouter); r != DropReason::kCount) return r;
+  const rte_ipv4_hdr* ip = ipv4_of(m, meta);
+  if (rte_be_to_cpu_32(ip->dst_addr) != u.tunnel_ip) return DropReason::kUnderlayNotLocal;
+  if (ip->next_proto_id != IPPROTO_UDP) return DropReason::kUnderlayUnsupported;
+  const uint32_t l4 = meta.l3_offset + sizeof(rte_ipv4_hdr);
+  if (rte_pktmbuf_data_len(m) < l4 + sizeof(rte_udp_hdr)) return DropReason::kVxlanMalformed;
+  const auto* udp = rte_pktmbuf_mtod_offset(m, const rte_udp_hdr*, l4);
+  if (rte_be_to_cpu_16(udp->dst_port) != u.udp_port) return DropReason::kUnderlayUnsupported;
+  // The inner frame must be whole and contiguous: its headers are rewritten in place.
+  const uint16_t ip_len = rte_be_to_cpu_16(ip->total_length);
+  if (ip_len < sizeof(rte_ipv4_hdr) + kVxlanHeadersAfterIp + kInnerMinFrame ||
+      rte_pktmbuf_data_len(m) < l4 + kVxlanHeadersAfterIp + kInnerMinFrame ||
+      rte_be_to_cpu_16(udp->dgram_len) != ip_len - sizeof(rte_ipv4_hdr)) {
+    return DropReason::kVxlanMalformed;
+  }
+  const auto* vx = rte_pktmbuf_mtod_offset(m, const uint8_t*, l4 + sizeof(rte_udp_hdr));
+  if ((vx[0] & kVxlanFlagVniValid) == 0) return DropReason::kVxlanMalformed;
+  return DropReason::kCount;
+}
+
+// The gateway of `net` whose subnet holds `dst`, or nullptr.
+const Gateway* gateway_for(const NetworkState& net, uint32_t dst) {
+  for (uint8_t g = 0; g < net.gateway_count; ++g) {
+    const Gateway& gw = net.gateways[g];
+    if ((dst & gw.mask) == (gw.ip & gw.mask)) return &gw;
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+void UplinkInputStage::process(Batch& batch, WorkerContext& ctx) {
+  const UnderlayState* u = ctx.config().underlay;
+  const L3State* l3 = ctx.l3();
+  if (u == nullptr || l3 == nullptr || batch.rx_port != u->uplink) return;
+  const uint16_t rx = batch.rx_port;
+
+  // Pass 1: the underlay's own traffic is handled here; VXLAN packets queue for two bulk
+  // lookups, the sender's tunnel IP and the VNI.
+  HashBatch senders, vnis;
+  for (uint16_t i = 0; i < batch.count; ++i) {
+    rte_mbuf* m = batch.pkts[i];
+    PacketMeta& meta = batch.meta[i];
+    if (meta.ethertype == RTE_ETHER_TYPE_ARP) {
+      underlay_arp(m, meta, rx, *u, ctx);
+      continue;
+    }
+    if (meta.ethertype != RTE_ETHER_TYPE_IPV4) {
+      ctx.drop(m, rx, DropReason::kUnderlayUnsupported);
+      continue;
+    }
+    const DropReason r = classify_ipv4(m, meta, *u);
+    if (r == DropReason::kUnderlayUnsupported && is_icmp_echo_request(m, meta)) {
+      send_echo_reply(m, meta, rx, ctx);
+      continue;
+    }
+    if (r != DropReason::kCount) {
+      ctx.drop(m, rx, r);
+      continue;
+    }
+    const rte_ipv4_hdr* ip = ipv4_of(m, meta);
+    const auto* vx = reinterpret_cast<const uint8_t*>(ip + 1) + sizeof(rte_udp_hdr);
+    senders.add(rte_be_to_cpu_32(ip->src_addr), i);
+    vnis.add(uint64_t{vx[4]} << 16 | uint64_t{vx[5]} << 8 | vx[6], i);
+  }
+  senders.lookup(l3->vtep_by_ip);
+  vnis.lookup(l3->vni_networks);
+
+  // Pass 2: decapsulate; a frame another host routed gets the gateway MAC back in place of that
+  // host's DVR MAC; then one bulk L2 lookup for the unicast ones.
+  HashBatch fdb;
+  uint16_t network_of[kBurstSize];
+  for (uint16_t j = 0; j < senders.size(); ++j) {
+    const uint16_t i = senders.packet(j);
+    rte_mbuf* m = batch.pkts[i];
+    const void* vtep_data = senders.value<void>(j);
+    const void* net_data = vnis.value<void>(j);
+    if (vtep_data == nullptr) {
+      ctx.drop(m, rx, DropReason::kVxlanUnknownVtep);
+      continue;
+    }
+    if (net_data == nullptr) {
+      ctx.drop(m, rx, DropReason::kVxlanUnknownVni);
+      continue;
+    }
+    // Hash values hold small integers, not pointers (see tenant_forwarding.cc).
+    const auto vtep = static_cast<uint16_t>(reinterpret_cast<uintptr_t>(vtep_data) - 1);
+    const auto network = static_cast<uint16_t>(reinterpret_cast<uintptr_t>(net_data) - 1);
+    // The outer packet may carry Ethernet padding: the inner frame ends where the UDP payload
+    // does.
+    const uint32_t inner_len = rte_be_to_cpu_16(ipv4_of(m, batch.meta[i])->total_length) -
+                               sizeof(rte_ipv4_hdr) - kVxlanHeadersAfterIp;
+    rte_pktmbuf_adj(m, static_cast<uint16_t>(batch.meta[i].l3_offset + sizeof(rte_ipv4_hdr) +
+                                             kVxlanHeadersAfterIp));
+    if (rte_pktmbuf_pkt_len(m) > inner_len) rte_pktmbuf_trim(m, rte_pktmbuf_pkt_len(m) - inner_len);
+    ctx.counters().vxlan_decapsulated.inc();
+
+    PacketMeta& meta = batch.meta[i];
+    rte_ether_hdr* eth = eth_of(m);
+    meta.ethertype = rte_be_to_cpu_16(eth->ether_type);
+    meta.l3_offset = sizeof(rte_ether_hdr);
+    meta.network = network;
+    network_of[i] = network;
+    const NetworkState& net = l3->networks[network];
+    if (vtep < l3->vteps.size() &&
+        rte_is_same_ether_addr(&eth->src_addr, &l3->vteps[vtep].dvr_mac)) {
+      // Routed by the sending host: give the frame the source MAC the destination VM knows.
+      if (meta.ethertype != RTE_ETHER_TYPE_IPV4 ||
+          rte_pktmbuf_data_len(m) < sizeof(rte_ether_hdr) + sizeof(rte_ipv4_hdr)) {
+        ctx.drop(m, rx, DropReason::kVxlanMalformed);
+        continue;
+      }
+      const Gateway* gw = gateway_for(net, rte_be_to_cpu_32(ipv4_of(m, meta)->dst_addr));
+      if (gw == nullptr) {
+        ctx.drop(m, rx, DropReason::kVxlanNotLocal);
+        continue;
+      }
+      eth->src_addr = gw->mac;
+    }
+    if (rte_is_multicast_ether_addr(&eth->dst_addr)) {
+      flood_frame(ctx, m, meta, rx, network, /*to_remote=*/false, DropReason::kBroadcastNotFlooded);
+      continue;
+    }
+    fdb.add(l2_key(network, eth->dst_addr), i);
+  }
+  fdb.lookup(l3->l2);
+
+  // Pass 3: deliver to the local port; never back into the overlay (split horizon).
+  FilterJob filtered[kBurstSize];
+  uint16_t n_filtered = 0;
+  for (uint16_t j = 0; j < fdb.size(); ++j) {
+    const uint16_t i = fdb.packet(j);
+    rte_mbuf* m = batch.pkts[i];
+    const L2Entry* e = fdb.value<L2Entry>(j);
+    if (e == nullptr) {
+      flood_frame(ctx, m, batch.meta[i], rx, network_of[i], /*to_remote=*/false,
+                  DropReason::kUnknownUnicast);
+    } else if (e->port == kNoPort) {
+      ctx.drop(m, rx, DropReason::kVxlanNotLocal);
+    } else if (l3->ports[e->port].sg_ingress != nullptr) {
+      filtered[n_filtered++] = FilterJob{i, kNoNetwork, e->port};
+    } else {
+      ctx.transmit(m, e->port);
+    }
+  }
+  if (n_filtered > 0) {
+    const uint16_t passed =
+        run_filters(batch, ctx, kNoNetwork, filtered, n_filtered, /*source_checked=*/true);
+    for (uint16_t j = 0; j < passed; ++j)
+      ctx.transmit(batch.pkts[filtered[j].pkt], filtered[j].out_port);
+  }
+  batch.count = 0;
+}
+
+}  // namespace dvr::dp

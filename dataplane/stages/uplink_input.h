@@ -1,0 +1,17 @@
+// Everything that arrives on the overlay uplink: underlay ARP (answered for our tunnel IP,
+// replies handed to the control thread to learn the neighbour), ping to the tunnel IP, and VXLAN
+// from other hosts, decapsulated and delivered to local VM ports. Nothing from the uplink goes
+// further down the chain.
+#pragma once
+
+#include "../stage.h"
+
+namespace dvr::dp {
+
+class UplinkInputStage final : public Stage {
+ public:
+  const char* name() const override { return "uplink-input"; }
+  void process(Batch& batch, WorkerContext& ctx) override;
+};
+
+}  // namespace dvr::dp
