@@ -2,7 +2,9 @@
 # dvrd in one command (as root): installs the dependencies, builds, and shows east-west
 # distributed routing between two tenants that use the SAME addresses.
 #
-#   bash scripts/demo.sh
+#   bash scripts/demo.sh             # one host, two tenants (below)
+#   bash scripts/demo.sh --hosts 2   # two hosts joined by the VXLAN overlay
+#                                    # (scripts/demo_multihost.sh)
 #
 # dvrd runs in development mode (no hugepages, no NIC) with four tap ports; each tap goes into
 # its own network namespace, a "VM". Tenant A and tenant B each have a router joining
@@ -29,6 +31,19 @@ die() {
 }
 indent() { sed 's/^/    /'; }
 
+HOSTS=1
+case "${1:-}" in
+  "") ;;
+  --hosts) HOSTS=${2:-} ;;
+  --hosts=*) HOSTS=${1#--hosts=} ;;
+  -h | --help)
+    sed -n '2,/^set -uo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'
+    exit 0
+    ;;
+  *) die "unknown argument '$1' (usage: demo.sh [--hosts 1|2])" ;;
+esac
+[ "$HOSTS" = 1 ] || [ "$HOSTS" = 2 ] || die "--hosts takes 1 or 2"
+
 [ "$(id -u)" -eq 0 ] || die "run me as root: dvrd creates tap interfaces and the demo creates network namespaces"
 
 # ----------------------------------------------------------------------------------------------
@@ -44,6 +59,7 @@ ninja -C "$BUILD" control/dvrd control/dvrctl/dvrctl || die "the build failed"
 DVRD="$BUILD/control/dvrd"
 DVRCTL="$BUILD/control/dvrctl/dvrctl"
 if [ ! -x "$DVRD" ] || [ ! -x "$DVRCTL" ]; then die "the build did not produce $DVRD and $DVRCTL"; fi
+[ "$HOSTS" = 2 ] && exec bash "$REPO/scripts/demo_multihost.sh" "$DVRD" "$DVRCTL"
 # shellcheck source=scripts/lib/topology.sh
 . "$REPO/scripts/lib/topology.sh"
 
