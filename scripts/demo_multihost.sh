@@ -169,13 +169,11 @@ echo "    received sha256 $SUM_OUT"
 
 say "On the underlay (tcpdump on the bridge): VXLAN with the VNI; routed frames from h1's DVR MAC"
 sleep 0.5
-tcpdump -nn -e -r "$WORK/underlay.pcap" 'udp port 4789' 2>/dev/null | grep -A1 'vni 102' |
-  grep -m 2 -B1 '02:d0:00:00:00:01 >' | indent
-tcpdump -nn -e -r "$WORK/underlay.pcap" 2>/dev/null | grep -q '02:d0:00:00:00:01 > 02:aa:00:00:00:03' ||
+decoded=$(tcpdump -nn -e -r "$WORK/underlay.pcap" 'udp port 4789' 2>/dev/null)
+grep -A1 'vni 102' <<<"$decoded" | grep -m 2 -B1 '02:d0:00:00:00:01 >' | indent
+grep -q '02:d0:00:00:00:01 > 02:aa:00:00:00:03' <<<"$decoded" ||
   die "no routed frame from h1's DVR MAC to a3 on the underlay"
-if tcpdump -nn -r "$WORK/underlay.pcap" 'udp port 4789' 2>/dev/null | grep -q 'ARP'; then
-  die "ARP crossed the underlay"
-fi
+grep -q 'ARP' <<<"$decoded" && die "ARP crossed the underlay"
 echo "    (no ARP inside VXLAN: dvrd answers every VM's ARP on its own host)"
 
 say "dvrctl stats (h1): the worker's VXLAN counters"
