@@ -19,6 +19,12 @@ inline constexpr std::string_view kNetworkAddHelp =
     "  --mtu N              the network's MTU (default: 0, dvrd's default)\n"
     "  --acl ACL            the network ACL ('acl add') that filters the traffic routed into\n"
     "                       and out of the network (default: none)\n"
+    "  --flood all|off|HOST[,HOST...]\n"
+    "                       which other hosts get the network's broadcast and\n"
+    "                       unknown-unicast frames (its local ports always do; ARP is\n"
+    "                       answered locally): all (default) every remote host with a VM\n"
+    "                       port on the network; off none; HOST,... only these remote\n"
+    "                       hosts ('remote-host add'), e.g. a central DHCP server's\n"
     "  --replace            overwrite an existing network with different contents\n"
     "\n"
     "Prints nothing on success (with --json: {}) unless dvrd returns a message.\n";
@@ -43,7 +49,8 @@ inline constexpr std::string_view kNetworkRemoveHelp =
 
 inline constexpr std::string_view kNetworkListHelp =
     "Lists the networks, one per row: ID TENANT NAME SEG-ID (the VXLAN VNI) MTU ACL (the\n"
-    "network ACL). '-' marks an empty value.\n"
+    "network ACL) FLOOD (where broadcast and unknown-unicast frames are replicated: all, off,\n"
+    "or the listed remote hosts, comma-separated). '-' marks an empty value.\n"
     "\n"
     "With --json, prints the ObjectList message.\n";
 

@@ -62,7 +62,10 @@ void print_workers(const v1::Stats& stats, std::ostream& out) {
                  {"CT-CREATED", Align::kRight},
                  {"CT-REVOKED", Align::kRight},
                  {"FCACHE-HIT", Align::kRight},
-                 {"FCACHE-MISS", Align::kRight}});
+                 {"FCACHE-MISS", Align::kRight},
+                 {"VXLAN-ENC", Align::kRight},
+                 {"VXLAN-DEC", Align::kRight},
+                 {"FLOOD-COPIES", Align::kRight}});
   Table stages({{"WORKER", Align::kRight},
                 {"STAGE"},
                 {"PACKETS", Align::kRight},
@@ -74,7 +77,9 @@ void print_workers(const v1::Stats& stats, std::ostream& out) {
                      to_string(w.punted()), to_string(w.punt_queue_full()),
                      to_string(w.rx_queues()), to_string(w.config_generation()),
                      to_string(w.conntrack_created()), to_string(w.conntrack_revoked()),
-                     to_string(w.flow_cache_hits()), to_string(w.flow_cache_misses())});
+                     to_string(w.flow_cache_hits()), to_string(w.flow_cache_misses()),
+                     to_string(w.vxlan_encapsulated()), to_string(w.vxlan_decapsulated()),
+                     to_string(w.flood_copies())});
     for (const v1::StageStats& s : w.stages()) {
       stages.add_row({to_string(w.worker()), s.name(), to_string(s.packets()),
                       ratio(s.cycles(), s.packets())});

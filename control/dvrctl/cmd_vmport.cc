@@ -88,8 +88,14 @@ int run_vm_port_add(Session& session, const Invocation& inv) {
   for (const std::string& group : args.values("--security-group")) {
     add_group(inv, "--security-group", group, port);
   }
-  port.set_dataplane_port(args.value("--port").value_or(""));
-  port.set_host_id(args.value("--host").value_or(""));
+  if (args.has("--port") && args.has("--host")) {
+    throw UsageError(inv.name +
+                         ": give --port (a VM on this host) or --host (a VM on another host), "
+                         "not both",
+                     "dvrctl " + inv.name);
+  }
+  if (args.has("--port")) port.set_dataplane_port(required_option(args, inv, "--port"));
+  if (args.has("--host")) port.set_host_id(required_option(args, inv, "--host"));
   return upsert_object(session, std::move(obj), args.has("--replace"));
 }
 

@@ -7,11 +7,13 @@
 #include "cmd_neighbor.h"
 #include "cmd_network.h"
 #include "cmd_port.h"
+#include "cmd_remote_host.h"
 #include "cmd_route.h"
 #include "cmd_router.h"
 #include "cmd_secgroup.h"
 #include "cmd_stats.h"
 #include "cmd_subnet.h"
+#include "cmd_underlay.h"
 #include "cmd_version.h"
 #include "cmd_vmport.h"
 
@@ -52,7 +54,8 @@ std::span<const Command> command_table() {
        kRouterListHelp,
        run_router_list},
       {{"network", "add"},
-       "ID --segmentation-id N [--tenant T] [--name N] [--mtu N] [--acl ACL] [--replace]",
+       "ID --segmentation-id N [--tenant T] [--name N] [--mtu N] [--acl ACL] "
+       "[--flood all|off|HOST[,HOST...]] [--replace]",
        "create a network",
        kNetworkAddHelp,
        run_network_add},
@@ -95,7 +98,7 @@ std::span<const Command> command_table() {
        run_interface_list},
       {{"vm-port", "add"},
        "ID --network NET --mac MAC --ip IP [--ip IP ...] [--allowed-pair PREFIX[@MAC] ...] "
-       "[--no-port-security] [--security-group G ...] [--port DATAPLANE_PORT] [--host HOST] "
+       "[--no-port-security] [--security-group G ...] [--port DATAPLANE_PORT | --host HOST] "
        "[--replace]",
        "create a VM port",
        kVmPortAddHelp,
@@ -201,11 +204,32 @@ std::span<const Command> command_table() {
        kConntrackStatsHelp,
        run_conntrack_stats},
       {{"host", "set"},
-       "--host-id ID [--dvr-mac MAC] [--tunnel-ip IP] [--distributed-default true|false] "
-       "[--snat-node]",
-       "set this host's identity",
+       "[--host-id ID] [--dvr-mac MAC] [--tunnel-ip IP[/LEN]] [--uplink PORT] "
+       "[--underlay-route CIDR=NEXTHOP ... | --no-underlay-routes] [--vxlan-port N] "
+       "[--no-overlay] [--distributed-default true|false] [--snat-node]",
+       "set this host's identity and overlay",
        kHostSetHelp,
        run_host_set},
+      {{"remote-host", "add"},
+       "HOST --tunnel-ip IP --dvr-mac MAC [--replace]",
+       "make another host of the overlay known",
+       kRemoteHostAddHelp,
+       run_remote_host_add},
+      {{"remote-host", "remove"},
+       "HOST [--cascade] [--missing-ok]",
+       "remove a remote host",
+       kRemoteHostRemoveHelp,
+       run_remote_host_remove},
+      {{"remote-host", "list"},
+       "",
+       "list the remote hosts",
+       kRemoteHostListHelp,
+       run_remote_host_list},
+      {{"underlay", "show"},
+       "",
+       "show the uplink, its neighbours and the remote hosts' paths",
+       kUnderlayShowHelp,
+       run_underlay_show},
       {{"stats"},
        "[--port NAME]",
        "show port, worker, punt and router counters",

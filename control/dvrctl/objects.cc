@@ -20,10 +20,11 @@ int upsert_object(Session& session, v1::Object obj, bool replace) {
   return 0;
 }
 
-int delete_object(Session& session, const Invocation& inv, v1::ObjectKind kind, bool with_cascade) {
+int delete_object(Session& session, const Invocation& inv, v1::ObjectKind kind, bool with_cascade,
+                  std::string_view id_name) {
   const ParsedArgs args =
-      with_cascade ? parse_args(inv, {{"--cascade", false}, {"--missing-ok", false}}, {"ID"}, 1)
-                   : parse_args(inv, {{"--missing-ok", false}}, {"ID"}, 1);
+      with_cascade ? parse_args(inv, {{"--cascade", false}, {"--missing-ok", false}}, {id_name}, 1)
+                   : parse_args(inv, {{"--missing-ok", false}}, {id_name}, 1);
   v1::Request req;
   v1::DeleteRequest& del = *req.mutable_delete_();
   del.set_kind(kind);

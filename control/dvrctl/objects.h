@@ -19,10 +19,10 @@ class Session;
 int upsert_object(Session& session, dvr::api::v1::Object obj, bool replace);
 
 // `dvrctl KIND remove`: parses "ID [--cascade] [--missing-ok]" (without --cascade when
-// `with_cascade` is false), sends a DeleteRequest and prints the answer like
-// print_bodyless_response().
+// `with_cascade` is false; `id_name` is what the usage calls ID), sends a DeleteRequest and
+// prints the answer like print_bodyless_response().
 int delete_object(Session& session, const Invocation& inv, dvr::api::v1::ObjectKind kind,
-                  bool with_cascade);
+                  bool with_cascade, std::string_view id_name = "ID");
 
 // Sends a ListRequest for `kind` and returns the objects dvrd holds.
 dvr::api::v1::ObjectList list_objects(Session& session, dvr::api::v1::ObjectKind kind);
