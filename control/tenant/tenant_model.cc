@@ -169,10 +169,18 @@ std::optional<ModelError> TenantModel::set_host(const v1::HostIdentity& host) {
   const bool overlay =
       !h.uplink_port().empty() || h.tunnel_prefix_length() != 0 || h.underlay_routes_size() > 0;
   if (overlay) {
-    if (h.uplink_port().empty() || h.tunnel_ip().empty() || h.dvr_mac().empty()) {
-      return invalid(
-          "the overlay needs an uplink port, a tunnel IP with its prefix length and a DVR MAC "
-          "together");
+    std::vector<std::string> missing;
+    if (h.uplink_port().empty()) missing.push_back("an uplink port");
+    if (h.tunnel_ip().empty()) missing.push_back("a tunnel IP");
+    if (h.tunnel_prefix_length() == 0) missing.push_back("the tunnel IP's prefix length");
+    if (h.dvr_mac().empty()) missing.push_back("a DVR MAC");
+    if (!missing.empty()) {
+      std::string list;
+      for (size_t i = 0; i < missing.size(); ++i) {
+        list += (i == 0 ? "" : i + 1 == missing.size() ? " and " : ", ") + missing[i];
+      }
+      return invalid("the overlay needs an uplink port, a tunnel IP with its prefix length and "
+                     "a DVR MAC together; missing: " + list);
     }
     if (h.tunnel_prefix_length() < 1 || h.tunnel_prefix_length() > 32) {
       return invalid("tunnel prefix length " + std::to_string(h.tunnel_prefix_length()) +

@@ -6,11 +6,13 @@
 
 #include <cstring>
 
+#include "../arp_reply.h"
 #include "../filter_engine.h"
 #include "../hash_batch.h"
 #include "../icmp.h"
 #include "../ip4_checks.h"
 #include "../overlay/flood.h"
+#include "../overlay/vxlan_encap.h"
 #include "../packet.h"
 
 namespace dvr::dp {
@@ -24,43 +26,55 @@ constexpr uint16_t kVxlanHeadersAfterIp = sizeof(rte_udp_hdr) + 8;  // UDP + VXL
 // control thread, which resolves underlay neighbours; the rest is not ours.
 void underlay_arp(rte_mbuf* m, const PacketMeta& meta, uint16_t rx, const UnderlayState& u,
                   WorkerContext& ctx) {
-  if (rte_pktmbuf_data_len(m) < meta.l3_offset + sizeof(rte_arp_hdr)) {
-    ctx.drop(m, rx, DropReason::kArpMalformed);
+  uint32_t target = 0;
+  const DropReason r = arp_request_check(m, meta.l3_offset, target);
+  if (r == DropReason::kArpMalformed) {
+    ctx.drop(m, rx, r);
     return;
   }
-  auto* arp = rte_pktmbuf_mtod_offset(m, rte_arp_hdr*, meta.l3_offset);
-  if (arp->arp_hardware != rte_cpu_to_be_16(RTE_ARP_HRD_ETHER) ||
-      arp->arp_protocol != rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4) || arp->arp_hlen != 6 ||
-      arp->arp_plen != 4) {
-    ctx.drop(m, rx, DropReason::kArpMalformed);
-    return;
-  }
-  rte_arp_ipv4& d = arp->arp_data;
-  if (rte_be_to_cpu_32(d.arp_tip) != u.tunnel_ip || d.arp_sip == d.arp_tip) {
+  const auto* arp = rte_pktmbuf_mtod_offset(m, const rte_arp_hdr*, meta.l3_offset);
+  if (rte_be_to_cpu_32(arp->arp_data.arp_tip) != u.tunnel_ip) {
     ctx.drop(m, rx, DropReason::kUnderlayArpIgnored);
     return;
   }
-  if (arp->arp_opcode == rte_cpu_to_be_16(RTE_ARP_OP_REPLY)) {
-    ctx.punt(m, rx, PuntReason::kUnderlayArp);
-    return;
-  }
-  if (arp->arp_opcode != rte_cpu_to_be_16(RTE_ARP_OP_REQUEST)) {
-    ctx.drop(m, rx, DropReason::kUnderlayArpIgnored);
+  if (r == DropReason::kArpNotRequest) {
+    if (arp->arp_opcode == rte_cpu_to_be_16(RTE_ARP_OP_REPLY) &&
+        arp->arp_data.arp_sip != arp->arp_data.arp_tip) {
+      ctx.punt(m, rx, PuntReason::kUnderlayArp);
+    } else {
+      ctx.drop(m, rx, DropReason::kUnderlayArpIgnored);
+    }
     return;
   }
   rte_ether_addr mine;
   std::memcpy(mine.addr_bytes, u.uplink_mac, sizeof(mine.addr_bytes));
-  const uint32_t tip = d.arp_tip;
-  arp->arp_opcode = rte_cpu_to_be_16(RTE_ARP_OP_REPLY);
-  d.arp_tha = d.arp_sha;
-  d.arp_tip = d.arp_sip;
-  d.arp_sha = mine;
-  d.arp_sip = tip;
-  rte_ether_hdr* eth = eth_of(m);
-  eth->dst_addr = d.arp_tha;
-  eth->src_addr = mine;
+  arp_make_reply(m, meta.l3_offset, mine);
   ctx.counters().arp_replies.inc();
   ctx.transmit(m, rx);
+}
+
+// ARP that came over the overlay (from a VTEP without an ARP responder, e.g. a plain Linux vxlan
+// device): answered here from the network's neighbor table and sent back to the host that
+// asked, like local ARP; never flooded. Consumes `m`.
+void overlay_arp(rte_mbuf* m, const PacketMeta& meta, uint16_t rx, uint16_t vtep,
+                 const L3State& l3, WorkerContext& ctx) {
+  uint32_t target = 0;
+  if (const DropReason r = arp_request_check(m, meta.l3_offset, target); r != DropReason::kCount) {
+    ctx.drop(m, rx, r);
+    return;
+  }
+  const rte_ether_addr* answer = arp_owner(l3, meta.network, target);
+  if (answer == nullptr) {
+    ctx.drop(m, rx, DropReason::kArpUnknownTarget);
+    return;
+  }
+  arp_make_reply(m, meta.l3_offset, *answer);
+  const EncapResult e = vxlan_output(ctx, m, vtep, l3.networks[meta.network].vni);
+  if (e != EncapResult::kQueued) {
+    ctx.drop(m, rx, encap_drop_reason(e));
+    return;
+  }
+  ctx.counters().arp_replies.inc();
 }
 
 // What an IPv4 packet on the uplink is; kCount means VXLAN to decapsulate.
@@ -184,6 +198,10 @@ void UplinkInputStage::process(Batch& batch, WorkerContext& ctx) {
         continue;
       }
       eth->src_addr = gw->mac;
+    }
+    if (meta.ethertype == RTE_ETHER_TYPE_ARP) {
+      overlay_arp(m, meta, rx, vtep, *l3, ctx);
+      continue;
     }
     if (rte_is_multicast_ether_addr(&eth->dst_addr)) {
       flood_frame(ctx, m, meta, rx, network, /*to_remote=*/false, DropReason::kBroadcastNotFlooded);
