@@ -125,8 +125,7 @@ void UnderlayResolver::on_arp_reply(const rte_mbuf* m) {
   const auto* arp = rte_pktmbuf_mtod_offset(m, const rte_arp_hdr*, sizeof(rte_ether_hdr));
   if (rte_pktmbuf_data_len(m) < sizeof(rte_ether_hdr) + sizeof(rte_arp_hdr)) return;
   Mac mac;
-  std::copy(std::begin(arp->arp_data.arp_sha.addr_bytes),
-            std::end(arp->arp_data.arp_sha.addr_bytes), mac.begin());
+  std::memcpy(mac.data(), &arp->arp_data.arp_sha, mac.size());  // packed: bytes, no references
   if (!is_unicast_mac(mac)) return;
   if (neighbors_.on_reply(rte_be_to_cpu_32(arp->arp_data.arp_sip), mac, now_ms())) publish();
 }
