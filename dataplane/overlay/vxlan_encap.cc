@@ -27,12 +27,21 @@ uint16_t vxlan_source_port(const rte_mbuf* m) {
     const uint8_t* ip = frame + 14;
     uint64_t addrs;
     std::memcpy(&addrs, ip + 12, sizeof(addrs));
-    h = rte_hash_crc_8byte(addrs, ip[9]);
+    const uint8_t proto = ip[9];
+    h = rte_hash_crc_8byte(addrs, proto);
+    // Ports (or the echo identifier) only where every packet of the flow has them: never for a
+    // fragment, whose first bytes after the header are not a transport header.
     const uint32_t ihl = (ip[0] & 0x0fu) * 4;
-    if (ihl >= 20 && len >= 14 + ihl + 4) {
-      uint32_t ports;
-      std::memcpy(&ports, ip + ihl, sizeof(ports));
-      h = rte_hash_crc_4byte(ports, h);
+    const bool fragment = ((ip[6] & 0x3f) | ip[7]) != 0;
+    if (!fragment && ihl >= 20 && len >= 14 + ihl + 8) {
+      const uint8_t* l4 = ip + ihl;
+      uint32_t word = 0;
+      if (proto == 6 || proto == 17 || proto == 132) {  // TCP, UDP, SCTP: both ports
+        std::memcpy(&word, l4, sizeof(word));
+      } else if (proto == 1 && (l4[0] == 8 || l4[0] == 0)) {  // ICMP echo: the identifier
+        std::memcpy(&word, l4 + 4, 2);
+      }
+      h = rte_hash_crc_4byte(word, h);
     }
   } else if (len >= 12) {
     uint64_t dst_src;

@@ -17,9 +17,10 @@ enum class EncapResult : uint8_t {
   kNoHeadroom,  // the mbuf has no room in front for the outer headers
 };
 
-// The UDP source port for a frame: a hash of its inner flow (IPv4 addresses, protocol and the
-// first four bytes of a transport header; the MAC addresses otherwise), in 49152..65535, so that
-// the underlay's ECMP spreads flows but keeps each flow on one path.
+// The UDP source port for a frame: a hash of its inner flow (IPv4 addresses and protocol, plus
+// the TCP/UDP/SCTP ports or the ICMP echo identifier when the packet is not a fragment; the MAC
+// addresses for other frames), in 49152..65535, so that the underlay's ECMP spreads flows but
+// keeps each flow, fragments included, on one path.
 uint16_t vxlan_source_port(const rte_mbuf* m);
 
 // Prepends the outer headers for `vtep` with `vni` to the Ethernet frame `m` and queues it on

@@ -56,8 +56,8 @@ void underlay_arp(rte_mbuf* m, const PacketMeta& meta, uint16_t rx, const Underl
 // ARP that came over the overlay (from a VTEP without an ARP responder, e.g. a plain Linux vxlan
 // device): answered here from the network's neighbor table and sent back to the host that
 // asked, like local ARP; never flooded. Consumes `m`.
-void overlay_arp(rte_mbuf* m, const PacketMeta& meta, uint16_t rx, uint16_t vtep,
-                 const L3State& l3, WorkerContext& ctx) {
+void overlay_arp(rte_mbuf* m, const PacketMeta& meta, uint16_t rx, uint16_t vtep, const L3State& l3,
+                 WorkerContext& ctx) {
   uint32_t target = 0;
   if (const DropReason r = arp_request_check(m, meta.l3_offset, target); r != DropReason::kCount) {
     ctx.drop(m, rx, r);
@@ -133,6 +133,9 @@ void UplinkInputStage::process(Batch& batch, WorkerContext& ctx) {
     }
     const DropReason r = classify_ipv4(m, meta, *u);
     if (r == DropReason::kUnderlayUnsupported && is_icmp_echo_request(m, meta)) {
+      // The reply's source MAC is the request's destination: make that ours (a broadcast
+      // destination must not become a source).
+      std::memcpy(eth_of(m)->dst_addr.addr_bytes, u->uplink_mac, sizeof(u->uplink_mac));
       send_echo_reply(m, meta, rx, ctx);
       continue;
     }
