@@ -75,6 +75,18 @@ std::optional<ModelError> put(std::map<std::string, T>& map, const T& obj, bool 
   return std::nullopt;
 }
 
+// An address a VTEP can have: not 0.0.0.0/8, loopback, multicast, class E or broadcast.
+bool unicast_ipv4(uint32_t ip) {
+  const uint32_t first = ip >> 24;
+  return first != 0 && first != 127 && first < 224;
+}
+
+// Inside `p`, and neither its network nor its broadcast address (for prefixes up to /30).
+bool host_address_in(const Ipv4Prefix& p, uint32_t ip) {
+  if (!p.contains(ip)) return false;
+  return p.depth >= 31 || (ip != p.addr && ip != (p.addr | ~p.mask()));
+}
+
 // Canonical forms, so that "AA:BB:.." and "aa:bb:.." are the same object.
 std::optional<ModelError> normalize_mac(std::string& mac, const std::string& what) {
   const auto m = parse_mac(mac);
@@ -163,8 +175,12 @@ std::optional<ModelError> TenantModel::set_host(const v1::HostIdentity& host) {
     if (auto e = normalize_mac(mac, "host DVR MAC")) return e;
     h.set_dvr_mac(mac);
   }
-  if (!h.tunnel_ip().empty() && !parse_ipv4(h.tunnel_ip())) {
-    return invalid("host tunnel IP " + q(h.tunnel_ip()) + " is not an IPv4 address");
+  if (!h.tunnel_ip().empty()) {
+    const auto ip = parse_ipv4(h.tunnel_ip());
+    if (!ip || !unicast_ipv4(*ip)) {
+      return invalid("host tunnel IP " + q(h.tunnel_ip()) + " is not a unicast IPv4 address");
+    }
+    h.set_tunnel_ip(format_ipv4(*ip));
   }
   const bool overlay =
       !h.uplink_port().empty() || h.tunnel_prefix_length() != 0 || h.underlay_routes_size() > 0;
@@ -179,8 +195,10 @@ std::optional<ModelError> TenantModel::set_host(const v1::HostIdentity& host) {
       for (size_t i = 0; i < missing.size(); ++i) {
         list += (i == 0 ? "" : i + 1 == missing.size() ? " and " : ", ") + missing[i];
       }
-      return invalid("the overlay needs an uplink port, a tunnel IP with its prefix length and "
-                     "a DVR MAC together; missing: " + list);
+      return invalid(
+          "the overlay needs an uplink port, a tunnel IP with its prefix length and "
+          "a DVR MAC together; missing: " +
+          list);
     }
     if (h.tunnel_prefix_length() < 1 || h.tunnel_prefix_length() > 32) {
       return invalid("tunnel prefix length " + std::to_string(h.tunnel_prefix_length()) +
@@ -195,6 +213,11 @@ std::optional<ModelError> TenantModel::set_host(const v1::HostIdentity& host) {
         *parse_ipv4(h.tunnel_ip()) &
             Ipv4Prefix{0, static_cast<uint8_t>(h.tunnel_prefix_length())}.mask(),
         static_cast<uint8_t>(h.tunnel_prefix_length())};
+    if (!host_address_in(onlink, *parse_ipv4(h.tunnel_ip()))) {
+      return invalid("host tunnel IP " + h.tunnel_ip() +
+                     " is the network or broadcast address of " + format_prefix(onlink));
+    }
+    std::set<std::string> destinations;
     for (auto& r : *h.mutable_underlay_routes()) {
       const auto dst = parse_ipv4_prefix(r.destination(), true);
       if (!dst) {
@@ -202,8 +225,11 @@ std::optional<ModelError> TenantModel::set_host(const v1::HostIdentity& host) {
                        " is not an IPv4 prefix with its host bits zero");
       }
       r.set_destination(format_prefix(*dst));
+      if (!destinations.insert(r.destination()).second) {
+        return invalid("underlay route " + r.destination() + " is given twice");
+      }
       const auto nh = parse_ipv4(r.nexthop());
-      if (!nh || !onlink.contains(*nh) || format_ipv4(*nh) == h.tunnel_ip()) {
+      if (!nh || !host_address_in(onlink, *nh) || format_ipv4(*nh) == h.tunnel_ip()) {
         return invalid("underlay route " + r.destination() + ": next hop " + q(r.nexthop()) +
                        " is not another address inside the uplink's subnet " +
                        format_prefix(onlink));
@@ -300,7 +326,9 @@ std::optional<ModelError> TenantModel::upsert_one(const v1::Object& obj, bool re
       if (auto e = normalize_mac(mac, who + " DVR MAC")) return e;
       h.set_dvr_mac(mac);
       const auto ip = parse_ipv4(h.tunnel_ip());
-      if (!ip) return invalid(who + ": tunnel IP " + q(h.tunnel_ip()) + " is not an IPv4 address");
+      if (!ip || !unicast_ipv4(*ip)) {
+        return invalid(who + ": tunnel IP " + q(h.tunnel_ip()) + " is not a unicast IPv4 address");
+      }
       h.set_tunnel_ip(format_ipv4(*ip));
       auto it = remote_hosts_.find(h.host_id());
       if (it != remote_hosts_.end() && !same(it->second, h) && !replace) {
@@ -541,8 +569,15 @@ std::optional<ModelError> TenantModel::validate_overlay() const {
       }
     }
   }
+  // A DVR MAC marks a frame as routed by that host: no VM may have one.
   for (const auto& [id, p] : vm_ports_) {
     const std::string who = "VM port " + q(id);
+    if (!local_mac.empty() && p.mac() == local_mac) {
+      return conflict(who + ": MAC " + p.mac() + " is this host's DVR MAC");
+    }
+    if (auto it = mac_owner.find(p.mac()); it != mac_owner.end()) {
+      return conflict(who + ": MAC " + p.mac() + " is the DVR MAC of remote host " + q(it->second));
+    }
     if (!p.dataplane_port().empty() && !p.host_id().empty() && p.host_id() != host_.host_id()) {
       return invalid(who + " is attached to dataplane port " + q(p.dataplane_port()) +
                      " here but says it lives on host " + q(p.host_id()));
