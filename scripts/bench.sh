@@ -4,7 +4,8 @@
 #   1. builds a release tree (build-bench/, --buildtype=release) with the benchmarks;
 #   2. in-process: tests/bench/pipeline_bench, bursts through the real pipeline with no rx I/O,
 #      REPS repetitions, median cycles/packet and Mpps per path and parameter set (L2, ARP,
-#      routed, routed + network ACL, routed / L2 + stateful security group);
+#      routed, routed + network ACL, routed / L2 + stateful security group, VXLAN encap (switched
+#      and routed) and decap), and the overlay paths' cost next to the local paths of the same run;
 #   3. whole-process: scripts/bench/whole_process.sh, dvrd, dvrd with a 1,000-rule network ACL
 #      (ACL_RULES) and DPDK's l3fwd (built outside the tree from Debian's dpdk-doc sources)
 #      alternately on one worker core, same pcap source and null sink, RUNS runs each, median
@@ -88,6 +89,33 @@ for b in rows:
     name = b["run_name"]
     print("| %s | %.1f | %.2f | %.1f | %.2f |" % (
         name, b.get("pipe_cyc", 0), b.get("pipe_Mpps", 0), b.get("iter_cyc", 0), b.get("iter_Mpps", 0)))
+# The overlay next to the same traffic staying on this host (same run, same medians). Decapsulated
+# frames are switched to a local VM here: their local counterpart is L2.
+import re
+by_name = {b["run_name"]: b for b in rows}
+def local_of(name):
+    m = re.match(r"(L2|Routed)VxlanEncap/flows:(\d+)/imix:(\d+)$", name)
+    if m and m.group(1) == "L2":
+        return "L2/flows:%s/imix:%s" % (m.group(2), m.group(3))
+    if m:
+        return "Routed/flows:%s/routes:10/routers:1/imix:%s/spread:0" % (m.group(2), m.group(3))
+    m = re.match(r"VxlanDecap/flows:(\d+)/routed:\d+$", name)
+    return "L2/flows:%s/imix:0" % m.group(1) if m else None
+overlay = [(b, by_name.get(local_of(b["run_name"]))) for b in rows if local_of(b["run_name"])]
+if overlay:
+    print()
+    print("Overlay cost (VXLAN, docs/overlay.md): pipeline cycles/pkt of each overlay path and of the"
+          " same traffic between local VMs, same run")
+    print("| overlay path | cycles/pkt | local path | cycles/pkt | ratio |")
+    print("|---|---|---|---|---|")
+    for b, local in overlay:
+        if local is None:
+            print("| %s | %.1f | %s (not run) | - | - |" % (b["run_name"], b.get("pipe_cyc", 0),
+                                                      local_of(b["run_name"])))
+            continue
+        print("| %s | %.1f | %s | %.1f | %.2f |" % (
+            b["run_name"], b.get("pipe_cyc", 0), local["run_name"], local.get("pipe_cyc", 0),
+            b.get("pipe_cyc", 0) / local["pipe_cyc"] if local.get("pipe_cyc") else 0))
 filtered = [b for b in rows if "acl_MiB" in b or "ct_new" in b]
 if filtered:
     print()

@@ -21,6 +21,19 @@
 // Before timing, each benchmark pushes every frame of its flow set once and checks that the
 // path does what it claims (right egress port, no drop, router counters, no leaked mbuf).
 //
+// Overlay paths (topology.h, Scale::overlay: this host h1, remote host h2 on the uplink):
+// L2VxlanEncap sends vm1's frames to rvm1 on n1 (switched, VXLAN-encapsulated to h2 with VNI 101),
+// RoutedVxlanEncap to rvm2 on n2 (routed here: TTL, inner source = h1's DVR MAC, VNI 102); flows
+// differ in the UDP source port (hence in the outer UDP source port too). VxlanDecap hands the
+// pipeline bursts received on the uplink: VXLAN from h2 (VNI 101) carrying frames for vm1, from
+// rvm1 (switched on h2), or with routed=1 from rvm2 (routed on h2: inner source = h2's DVR MAC,
+// which becomes n1's gateway MAC here). Frame sizes are the inner frames' (a 64-byte inner frame
+// is a 114-byte VXLAN packet on the wire); IMIX on the overlay is capped at its MTU: 7:4:1 of
+// 64/594/1468-byte frames (a 1450-byte IP MTU, as Neutron sets on VXLAN networks). Their check
+// adds: the worker's vxlan_encapsulated (or vxlan_decapsulated) counter grew by exactly the
+// packets sent, the other one and flood_copies did not move, and the uplink (encap) or vm1's port
+// (decap) transmitted them all.
+//
 // Filtered paths (topology.h, set_filters): RoutedAcl routes the UDP flows through network ACL
 // "bench-acl" (half its rules ingress, half egress; the flows' allow rule sits at 90 % of each
 // direction's list, a deny rule for the same traffic after it); RoutedSg and L2Sg send TCP ACK
@@ -67,8 +80,44 @@ std::vector<std::string> g_stage_names;  // pipeline order, for the console's st
 const t::Mac6 kGw1 = t::mac("02:0a:00:00:01:01");
 const t::Mac6 kVm1 = t::mac("02:aa:00:00:00:01");
 const t::Mac6 kVm3 = t::mac("02:aa:00:00:00:03");
+const t::Mac6 kRemoteVm1 = t::mac(Overlay::kRemoteVm1Mac);
 
-enum class Path { kL2, kRouted, kArpReply };
+enum class Path {
+  kL2,
+  kRouted,
+  kArpReply,
+  kL2Vxlan,           // vm1 -> rvm1 (n1, on h2): switched, encapsulated
+  kRoutedVxlan,       // vm1 -> rvm2 (n2, on h2): routed here, encapsulated
+  kVxlanDecap,        // from the uplink: rvm1 -> vm1, switched on h2
+  kVxlanDecapRouted,  // from the uplink: rvm2 -> vm1, routed on h2 (inner source: h2's DVR MAC)
+};
+
+bool encapsulates(Path p) {
+  return p == Path::kL2Vxlan || p == Path::kRoutedVxlan;
+}
+bool decapsulates(Path p) {
+  return p == Path::kVxlanDecap || p == Path::kVxlanDecapRouted;
+}
+bool routed_here(Path p) {
+  return p == Path::kRouted || p == Path::kRoutedVxlan;
+}
+// Where the path's packets come in, and the name of the port they must all leave on.
+uint16_t rx_port(Path p) {
+  return decapsulates(p) ? g_topo->uplink_port() : g_topo->src_port();
+}
+const char* out_port_name(Path p) {
+  switch (p) {
+    case Path::kL2:
+      return "sink_l2";
+    case Path::kRouted:
+      return "sink_r";
+    case Path::kL2Vxlan:
+    case Path::kRoutedVxlan:
+      return Overlay::kUplink;
+    default:  // ARP replies go back to vm1; decapsulated frames are for vm1
+      return "src";
+  }
+}
 
 // Prebuilt frames, one per flow, at a fixed stride.
 struct FrameSet {
@@ -82,8 +131,11 @@ struct FrameSet {
 // IMIX 7:4:1, interleaved; lengths without the FCS.
 constexpr uint16_t kImix[12] = {60, 590, 60, 60, 590, 60, 1514, 60, 590, 60, 60, 590};
 
-uint16_t frame_len(size_t flow, bool imix) {
-  return imix ? kImix[flow % 12] : 60;
+// The largest inner frame the overlay carries on the 1500-byte uplink (docs/overlay.md, MTU).
+constexpr uint16_t kOverlayMaxFrame = 1500 - 36;
+
+uint16_t frame_len(size_t flow, bool imix, uint16_t max_len = 1514) {
+  return imix ? std::min(kImix[flow % 12], max_len) : 60;
 }
 
 // UDP, or with `tcp` a TCP ACK segment (no SYN: conntrack picks it up as established).
@@ -104,6 +156,36 @@ t::Frame udp_frame(const t::Mac6& dst_mac, uint32_t dst_ip, uint16_t sport, uint
       t::ipv4(f, t::udp(sport, 5000, t::bytes(len - 42u, static_cast<uint8_t>(sport)))));
 }
 
+// A UDP frame as another host's VM sends it to vm1 (10.0.1.10); `ttl` 63 for one routed there.
+t::Frame udp_frame_to_vm1(const t::Mac6& src_mac, uint32_t src_ip, uint16_t sport, uint16_t len,
+                          uint8_t ttl) {
+  t::Ipv4Fields f;
+  f.src = src_ip;
+  f.dst = t::ip("10.0.1.10");
+  f.ttl = ttl;
+  return t::ethernet(
+      kVm1, src_mac, 0x0800,
+      t::ipv4(f, t::udp(sport, 5000, t::bytes(len - 42u, static_cast<uint8_t>(sport)))));
+}
+
+// `inner` as h2 sends it to this host over the underlay: outer Ethernet (h2's NIC -> the
+// uplink), IPv4 (DF, h2's tunnel IP -> ours), UDP (`sport` -> 4789), VXLAN (I flag, `vni`).
+t::Frame from_h2(const t::Frame& inner, uint32_t vni, uint16_t sport) {
+  t::Frame vx(8 + inner.size(), 0);
+  vx[0] = 0x08;  // I: the VNI is valid
+  vx[4] = static_cast<uint8_t>(vni >> 16);
+  vx[5] = static_cast<uint8_t>(vni >> 8);
+  vx[6] = static_cast<uint8_t>(vni);
+  std::memcpy(vx.data() + 8, inner.data(), inner.size());
+  t::Ipv4Fields f;
+  f.src = t::ip(Overlay::kRemoteTunnelIp);
+  f.dst = t::ip(Overlay::kTunnelIp);
+  f.ttl = 64;
+  f.frag = 0x4000;  // DF
+  return t::ethernet(t::mac(g_topo->uplink_mac()), t::mac(Overlay::kRemoteUplinkMac), 0x0800,
+                     t::ipv4(f, t::udp(sport, Overlay::kVxlanPort, vx)));
+}
+
 // The routed flows' destinations: distinct addresses in 172.16.0.0/12 (one route), or with
 // `spread` one address inside each of `flows` extra routes spread over r1's table.
 uint32_t routed_destination(size_t flow, size_t flows, bool spread) {
@@ -116,11 +198,15 @@ uint32_t routed_destination(size_t flow, size_t flows, bool spread) {
 
 FrameSet make_frames(Path path, size_t flows, bool imix, bool spread, bool tcp) {
   FrameSet fs;
-  fs.stride = imix ? 1536 : 64;
+  // VXLAN packets (decap): the inner frame and 50 bytes of outer headers.
+  fs.stride = (imix ? 1536 : 64) + (decapsulates(path) ? 64 : 0);
   fs.data.assign(flows * fs.stride, 0);
+  const bool overlay = encapsulates(path) || decapsulates(path);
   for (size_t i = 0; i < flows; ++i) {
-    const uint16_t len = frame_len(i, imix);
+    const uint16_t len = frame_len(i, imix, overlay ? kOverlayMaxFrame : 1514);
     const auto sport = static_cast<uint16_t>(1024 + i % 60000);
+    // The outer UDP source port h2 would choose (a hash of the inner flow: distinct per flow).
+    const auto outer_sport = static_cast<uint16_t>(0xc000u | ((i * 2654435761u) & 0x3fffu));
     t::Frame f;
     switch (path) {
       case Path::kL2:  // to vm3 on the same network; flows differ in the UDP source port
@@ -133,6 +219,21 @@ FrameSet make_frames(Path path, size_t flows, bool imix, bool spread, bool tcp) 
         f = t::ethernet(t::mac("ff:ff:ff:ff:ff:ff"), kVm1, 0x0806,
                         t::arp(1, kVm1, t::ip("10.0.1.10"), t::Mac6{}, t::ip("10.0.1.1")));
         f.resize(60, 0);
+        break;
+      case Path::kL2Vxlan:
+        f = udp_frame(kRemoteVm1, t::ip(Overlay::kRemoteVm1Ip), sport, len, tcp);
+        break;
+      case Path::kRoutedVxlan:
+        f = udp_frame(kGw1, t::ip(Overlay::kRemoteVm2Ip), sport, len, tcp);
+        break;
+      case Path::kVxlanDecap:
+        f = from_h2(udp_frame_to_vm1(kRemoteVm1, t::ip(Overlay::kRemoteVm1Ip), sport, len, 64),
+                    Overlay::kVni1, outer_sport);
+        break;
+      case Path::kVxlanDecapRouted:  // with the destination network's VNI
+        f = from_h2(udp_frame_to_vm1(t::mac(Overlay::kRemoteDvrMac), t::ip(Overlay::kRemoteVm2Ip),
+                                     sport, len, 63),
+                    Overlay::kVni1, outer_sport);
         break;
     }
     std::copy(f.begin(), f.end(), fs.data.begin() + static_cast<ptrdiff_t>(i * fs.stride));
@@ -159,6 +260,7 @@ inline bool fill_burst(rte_mbuf** pkts, const FrameSet& fs, size_t& cursor, uint
 struct Snapshot {
   std::map<std::string, uint64_t> tx, drops;
   uint64_t routed = 0, arp_replies = 0, punted = 0, ct_created = 0, ct_revoked = 0;
+  uint64_t vxlan_encapsulated = 0, vxlan_decapsulated = 0, flood_copies = 0;
   std::vector<dp::StageSnapshot> stages;
   std::map<std::string, uint64_t> acl_hits, sg_hits;  // when the topology has them
 };
@@ -175,6 +277,9 @@ Snapshot snapshot() {
   s.punted = w.punted;
   s.ct_created = w.conntrack_created;
   s.ct_revoked = w.conntrack_revoked;
+  s.vxlan_encapsulated = w.vxlan_encapsulated;
+  s.vxlan_decapsulated = w.vxlan_decapsulated;
+  s.flood_copies = w.flood_copies;
   s.stages = w.stages;
   if (g_topo->filters().acl_rules > 0) s.acl_hits = g_topo->acl_hits(kBenchAcl);
   if (g_topo->filters().sg_rules > 0) s.sg_hits = g_topo->sg_hits(kBenchSg);
@@ -264,13 +369,14 @@ std::string verify(Path path, const FrameSet& fs) {
   size_t cursor = 0;
   const size_t bursts = (fs.size() + kBurst - 1) / kBurst;
   rte_mbuf* pkts[kBurst];
+  const uint16_t rx = rx_port(path);
   for (size_t b = 0; b < bursts; ++b) {
-    if (!fill_burst(pkts, fs, cursor, topo.src_port())) return "mbuf pool empty";
-    topo.dp().worker(0).process_burst(topo.src_port(), pkts, kBurst);
+    if (!fill_burst(pkts, fs, cursor, rx)) return "mbuf pool empty";
+    topo.dp().worker(0).process_burst(rx, pkts, kBurst);
   }
   const Snapshot after = snapshot();
   const uint64_t n = bursts * kBurst;
-  const std::string out = path == Path::kL2 ? "sink_l2" : path == Path::kRouted ? "sink_r" : "src";
+  const std::string out = out_port_name(path);
   char buf[200];
   for (const auto& [port, tx] : after.tx) {
     const uint64_t want = port == out ? n : 0;
@@ -284,8 +390,23 @@ std::string verify(Path path, const FrameSet& fs) {
       return "packets were dropped on port " + port + " (dvrctl stats shows the reason)";
     }
   }
-  if (after.routed - before.routed != (path == Path::kRouted ? n : 0)) {
+  if (after.routed - before.routed != (routed_here(path) ? n : 0)) {
     return "router r1's routed counter does not match the path";
+  }
+  const auto check_counter = [&](const char* name, uint64_t moved, uint64_t want) {
+    if (moved == want) return std::string();
+    std::snprintf(buf, sizeof buf, "the worker's %s counter grew by %lu, expected %lu", name,
+                  static_cast<unsigned long>(moved), static_cast<unsigned long>(want));
+    return std::string(buf);
+  };
+  for (const std::string& err : {
+           check_counter("vxlan_encapsulated", after.vxlan_encapsulated - before.vxlan_encapsulated,
+                         encapsulates(path) ? n : 0),
+           check_counter("vxlan_decapsulated", after.vxlan_decapsulated - before.vxlan_decapsulated,
+                         decapsulates(path) ? n : 0),
+           check_counter("flood_copies", after.flood_copies - before.flood_copies, 0),
+       }) {
+    if (!err.empty()) return err;
   }
   if (after.arp_replies - before.arp_replies != (path == Path::kArpReply ? n : 0)) {
     return "the worker's ARP reply counter does not match the path";
@@ -338,7 +459,7 @@ void run_path(benchmark::State& state, Path path, const Scale& scale, size_t flo
   const FrameSet& fs = it->second.frames;
 
   dp::Worker& worker = g_topo->dp().worker(0);
-  const uint16_t src = g_topo->src_port();
+  const uint16_t src = rx_port(path);
   if (g_stage_names.empty()) {
     for (size_t i = 0; i < worker.pipeline().size(); ++i) {
       g_stage_names.emplace_back(worker.pipeline().stage_name(i));
@@ -498,10 +619,34 @@ void L2Sg(benchmark::State& state) {
            false, false, f, true);
 }
 
+// The overlay (topology.h, Scale::overlay): one router, 10 routes, the remote host h2 resolved.
+const Scale kOverlayScale{1, 10, true, true};
+
+// Args: flows, imix (capped at the overlay MTU). vm1 -> rvm1 on n1, on h2: switched, encapsulated.
+void L2VxlanEncap(benchmark::State& state) {
+  run_path(state, Path::kL2Vxlan, kOverlayScale, static_cast<size_t>(state.range(0)),
+           state.range(1) != 0, false);
+}
+
+// Args: flows, imix (capped at the overlay MTU). vm1 -> rvm2 on n2, on h2: routed here with the
+// DVR MAC, encapsulated.
+void RoutedVxlanEncap(benchmark::State& state) {
+  run_path(state, Path::kRoutedVxlan, kOverlayScale, static_cast<size_t>(state.range(0)),
+           state.range(1) != 0, false);
+}
+
+// Args: flows, routed. VXLAN from h2 on the uplink, for vm1: from rvm1 (0), or from rvm2, routed
+// on h2 (1: the inner source MAC, h2's DVR MAC, is replaced by n1's gateway MAC).
+void VxlanDecap(benchmark::State& state) {
+  run_path(state, state.range(1) != 0 ? Path::kVxlanDecapRouted : Path::kVxlanDecap, kOverlayScale,
+           static_cast<size_t>(state.range(0)), false, false);
+}
+
 // Benchmarks run in registration order, which is chosen so that the tenant model only grows:
 // everything at 1 router and 10 routes, then 1,000 routers, then (after one rebuild) r1's
 // table at 100k and 1M routes, then (after another) the filtered paths, ordered so that each
-// ACL and group is compiled once. A filtered run builds just what it needs.
+// ACL and group is compiled once, and last (after one more rebuild) the overlay paths. A
+// filtered run builds just what it needs.
 BENCHMARK(L2)->ArgNames({"flows", "imix"})->ArgsProduct({{1, 1000}, {0}})->Args({1000, 1});
 BENCHMARK(ArpReply);
 BENCHMARK(Routed)
@@ -541,6 +686,12 @@ BENCHMARK(L2Sg)
     ->Args({1000, 0, 0, 1})
     ->Args({1000, 10, 2, 1})
     ->Args({1000, 10, 2, 0});
+BENCHMARK(L2VxlanEncap)->ArgNames({"flows", "imix"})->ArgsProduct({{1, 1000}, {0}});
+BENCHMARK(RoutedVxlanEncap)
+    ->ArgNames({"flows", "imix"})
+    ->ArgsProduct({{1, 1000}, {0}})
+    ->Args({1000, 1});
+BENCHMARK(VxlanDecap)->ArgNames({"flows", "routed"})->ArgsProduct({{1, 1000}, {0, 1}});
 
 // The console table without the per-stage counters, which get a table of their own at the end.
 class Reporter : public benchmark::ConsoleReporter {

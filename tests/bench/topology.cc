@@ -1,9 +1,15 @@
 #include "topology.h"
 
+#include <rte_arp.h>
+#include <rte_ether.h>
+#include <rte_mbuf.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <iterator>
+#include <optional>
 #include <random>
 #include <set>
 #include <stdexcept>
@@ -367,6 +373,8 @@ void Topology::upsert(const v1::UpsertRequest& req, const char* what) {
 void Topology::rebuild(bool flow_cache) {
   api_.reset();
   dp_.reset();
+  uplink_ = UINT16_MAX;
+  uplink_mac_.clear();
   dp::DataplaneOptions o;
   o.mbufs = 4095;  // the drivers' pool; bursts come from the benchmark's own pool
   o.rx_desc = 128;
@@ -400,6 +408,77 @@ void Topology::rebuild(bool flow_cache) {
     *req.add_objects() = o2;
   }
   upsert(req, "the base topology");
+}
+
+void Topology::add_overlay() {
+  using O = Overlay;
+  uplink_ = dp_->add_port(dp::PortSpec{O::kUplink, dp::PortType::kNull, {{"no-rx", "1"}}, {}})
+                .record.port_id;
+  api_->ports_changed();
+  v1::HostSetRequest hs;
+  v1::HostIdentity* h = hs.mutable_host();
+  h->set_host_id("h1");
+  h->set_dvr_mac(O::kDvrMac);
+  h->set_tunnel_ip(O::kTunnelIp);
+  h->set_tunnel_prefix_length(O::kTunnelPrefix);
+  h->set_uplink_port(O::kUplink);
+  if (const v1::Response r = api_->host_set(hs); r.status() != v1::STATUS_OK) {
+    throw std::runtime_error("the host identity refused: " + r.message());
+  }
+  v1::UpsertRequest req;
+  v1::Object remote;
+  remote.mutable_remote_host()->set_host_id(O::kRemoteHost);
+  remote.mutable_remote_host()->set_tunnel_ip(O::kRemoteTunnelIp);
+  remote.mutable_remote_host()->set_dvr_mac(O::kRemoteDvrMac);
+  for (const v1::Object& o : {
+           remote,
+           vm_port("rvm1", "n1", O::kRemoteVm1Mac, O::kRemoteVm1Ip, "", O::kRemoteHost),
+           vm_port("rvm2", "n2", O::kRemoteVm2Mac, O::kRemoteVm2Ip, "", O::kRemoteHost),
+       }) {
+    *req.add_objects() = o;
+  }
+  upsert(req, "the remote host and its VMs");
+
+  // h2 answers the ARP request dvrd sent for it (queued for worker 0, which never polls here):
+  // the reply, as the uplink-input stage punts it to the control thread.
+  const v1::Response st = api_->underlay(v1::UnderlayRequest{});
+  uplink_mac_ = st.underlay().uplink_mac();
+  const Mac remote_mac = *parse_mac(O::kRemoteUplinkMac);
+  const std::optional<Mac> uplink_mac = parse_mac(uplink_mac_);
+  if (!uplink_mac) throw std::runtime_error("the uplink has no MAC: '" + uplink_mac_ + "'");
+  rte_mbuf* m = dp_->alloc_mbuf();
+  if (m == nullptr) throw std::runtime_error("no mbuf for the underlay ARP reply");
+  constexpr uint16_t kFrame = 60;  // the Ethernet minimum, without FCS
+  auto* b = reinterpret_cast<uint8_t*>(rte_pktmbuf_append(m, kFrame));
+  if (b == nullptr) {
+    rte_pktmbuf_free(m);
+    throw std::runtime_error("the underlay ARP reply does not fit an mbuf");
+  }
+  std::memset(b, 0, kFrame);
+  auto* eth = reinterpret_cast<rte_ether_hdr*>(b);
+  std::copy(uplink_mac->begin(), uplink_mac->end(), eth->dst_addr.addr_bytes);
+  std::copy(remote_mac.begin(), remote_mac.end(), eth->src_addr.addr_bytes);
+  eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_ARP);
+  auto* arp = reinterpret_cast<rte_arp_hdr*>(eth + 1);
+  arp->arp_hardware = rte_cpu_to_be_16(RTE_ARP_HRD_ETHER);
+  arp->arp_protocol = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
+  arp->arp_hlen = 6;
+  arp->arp_plen = 4;
+  arp->arp_opcode = rte_cpu_to_be_16(RTE_ARP_OP_REPLY);
+  arp->arp_data.arp_sha = eth->src_addr;
+  arp->arp_data.arp_sip = rte_cpu_to_be_32(*parse_ipv4(O::kRemoteTunnelIp));
+  arp->arp_data.arp_tha = eth->dst_addr;
+  arp->arp_data.arp_tip = rte_cpu_to_be_32(*parse_ipv4(O::kTunnelIp));
+  m->port = uplink_;
+  api_->on_punt(dp::PuntItem{m, uplink_, dp::PuntReason::kUnderlayArp});
+  rte_pktmbuf_free(m);
+
+  const v1::UnderlayStatus u = api_->underlay(v1::UnderlayRequest{}).underlay();
+  if (u.remote_hosts_size() != 1 || !u.remote_hosts(0).resolved()) {
+    throw std::runtime_error("the overlay: remote host h2 is not resolved after the ARP reply");
+  }
+  std::fprintf(stderr, "setup: overlay: uplink %s (%s), h2 via %s, overlay MTU %u\n", O::kUplink,
+               uplink_mac_.c_str(), u.remote_hosts(0).nexthop_mac().c_str(), u.overlay_mtu());
 }
 
 void Topology::add_extra_routers(uint32_t n) {
@@ -454,11 +533,13 @@ void Topology::ensure(const Scale& s) {
   ++serial_;
   if (s.routers < 1 || s.routes < kBaseRoutes) throw std::invalid_argument("bad scale");
   if (!dp_ || s.routers != scale_.routers || s.routes < scale_.routes ||
-      s.flow_cache != scale_.flow_cache) {
+      s.flow_cache != scale_.flow_cache || s.overlay != scale_.overlay) {
     if (dp_) std::fprintf(stderr, "setup: rebuilding the dataplane\n");
     rebuild(s.flow_cache);
     filters_ = Filters{0, 0, 0, 0};
-    scale_ = {1, kBaseRoutes, s.flow_cache};
+    scale_ = {1, kBaseRoutes, s.flow_cache, false};
+    if (s.overlay) add_overlay();
+    scale_.overlay = s.overlay;
     if (s.routers > 1) add_extra_routers(s.routers - 1);
     scale_.routers = s.routers;
   }

@@ -15,6 +15,15 @@
 //   "bench-sg" on vm2 and vm3, or on every VM port
 //
 // r1's table holds `routes` routes: 2 connected, 2 local /32s, 172.16/12 and the extras.
+//
+// With Scale::overlay, this host is also h1 of a VXLAN overlay (docs/overlay.md):
+//   uplink port "uplink" (null, no-rx), tunnel IP 192.0.2.1/24, DVR MAC 02:d0:00:00:00:01
+//   remote host h2: tunnel IP 192.0.2.2 (on-link: its own underlay next hop), DVR MAC
+//   02:d0:00:00:00:02, resolved by one ARP reply (MAC 02:ee:00:00:00:02) handed to
+//   TenantApi::on_punt as the uplink-input stage punts it
+//   rvm1 10.0.1.40  02:bb:00:00:00:01  on n1 (VNI 101), on h2
+//   rvm2 10.0.2.40  02:bb:00:00:00:02  on n2 (VNI 102), on h2
+//   The remote VMs' addresses are routes of r1 too, not counted in Scale::routes.
 // Nothing ever polls the ports: the benchmarks hand bursts to Worker::process_burst as if they
 // came from "src", and the null driver frees whatever is transmitted.
 #pragma once
@@ -38,11 +47,30 @@ struct Scale {
   uint32_t routers = 1;    // routers in the tenant model, r1 included
   uint32_t routes = 10;    // routes in r1's table
   bool flow_cache = true;  // the worker's filter verdict cache (DataplaneOptions)
+  bool overlay = false;    // the VXLAN overlay above (changing it rebuilds the dataplane)
   bool operator==(const Scale&) const = default;
 };
 
 // r1's routes that are not extras: 2 connected, 2 local, 172.16/12.
 inline constexpr uint32_t kBaseRoutes = 5;
+
+// The overlay (Scale::overlay).
+struct Overlay {
+  static constexpr const char* kUplink = "uplink";
+  static constexpr const char* kTunnelIp = "192.0.2.1";
+  static constexpr uint32_t kTunnelPrefix = 24;
+  static constexpr const char* kDvrMac = "02:d0:00:00:00:01";
+  static constexpr const char* kRemoteHost = "h2";
+  static constexpr const char* kRemoteTunnelIp = "192.0.2.2";
+  static constexpr const char* kRemoteDvrMac = "02:d0:00:00:00:02";
+  static constexpr const char* kRemoteUplinkMac = "02:ee:00:00:00:02";  // h2's underlay NIC
+  static constexpr const char* kRemoteVm1Mac = "02:bb:00:00:00:01";     // rvm1, on n1
+  static constexpr const char* kRemoteVm1Ip = "10.0.1.40";
+  static constexpr const char* kRemoteVm2Mac = "02:bb:00:00:00:02";  // rvm2, on n2
+  static constexpr const char* kRemoteVm2Ip = "10.0.2.40";
+  static constexpr uint32_t kVni1 = 101, kVni2 = 102;  // n1's and n2's segmentation ids
+  static constexpr uint16_t kVxlanPort = 4789;
+};
 
 // ---- Filter objects for the benchmarks (network ACLs, security groups).
 
@@ -102,6 +130,9 @@ class Topology {
   uint16_t src_port() const { return src_; }
   uint16_t l2_sink_port() const { return sink_l2_; }
   uint16_t routed_sink_port() const { return sink_r_; }
+  // The overlay's uplink (Scale::overlay), and its MAC ("" without the overlay).
+  uint16_t uplink_port() const { return uplink_; }
+  const std::string& uplink_mac() const { return uplink_mac_; }
 
   // The extra routes of r1, in installation order; the first (routes - kBaseRoutes) are
   // installed. Generated deterministically, once, as many as ever asked for.
@@ -127,6 +158,7 @@ class Topology {
 
  private:
   void rebuild(bool flow_cache);
+  void add_overlay();
   void add_extra_routers(uint32_t n);
   void add_extra_routes(size_t from, size_t to);
   void upsert(const api::v1::UpsertRequest& req, const char* what);
@@ -134,7 +166,8 @@ class Topology {
   std::unique_ptr<dp::Dataplane> dp_;
   std::unique_ptr<TenantApi> api_;
   Scale scale_{0, 0};
-  uint16_t src_ = 0, sink_l2_ = 0, sink_r_ = 0;
+  uint16_t src_ = 0, sink_l2_ = 0, sink_r_ = 0, uplink_ = UINT16_MAX;
+  std::string uplink_mac_;
   std::vector<Ipv4Prefix> extras_;
   std::mt19937 extras_rng_{7};
   std::unordered_set<uint64_t> extras_seen_;
