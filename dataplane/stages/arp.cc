@@ -16,7 +16,8 @@ void ArpStage::process(Batch& batch, WorkerContext& ctx) {
       continue;
     }
     uint32_t target = 0;
-    if (const DropReason r = arp_request_check(m, meta.l3_offset, target); r != DropReason::kCount) {
+    if (const DropReason r = arp_request_check(m, meta.l3_offset, target);
+        r != DropReason::kCount) {
       ctx.drop(m, batch.rx_port, r);
       continue;
     }

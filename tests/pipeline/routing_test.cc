@@ -227,8 +227,7 @@ TEST_F(RoutingTest, L2WithinANetworkIsDeliveredUnchangedAndFloodsOnlyInsideTheNe
   EXPECT_EQ(drops("a1", DropReason::kUnknownUnicast), 0u);
   EXPECT_EQ(drops("a1", DropReason::kBroadcastNotFlooded), 0u);
   // With a single port on the network there is nowhere to flood to: dropped, named.
-  const Frame b_bcast =
-      ethernet(mac("ff:ff:ff:ff:ff:ff"), kVmB1, 0x0800, ipv4(f, udp(1, 2, {})));
+  const Frame b_bcast = ethernet(mac("ff:ff:ff:ff:ff:ff"), kVmB1, 0x0800, ipv4(f, udp(1, 2, {})));
   const auto out2 = run("b1", {b_bcast});
   for (const auto& [port, frames] : out2) EXPECT_TRUE(frames.empty()) << port;
   EXPECT_EQ(drops("b1", DropReason::kBroadcastNotFlooded), 1u);

@@ -863,8 +863,8 @@ TEST_F(TenantModelTest, UnsupportedKindsAreUnimplemented) {
   EXPECT_TRUE(TenantModel::supported(v1::OBJECT_KIND_NETWORK_ACL));
   EXPECT_TRUE(TenantModel::supported(v1::OBJECT_KIND_SECURITY_GROUP));
   EXPECT_TRUE(TenantModel::supported(v1::OBJECT_KIND_REMOTE_HOST));
-  for (v1::ObjectKind k : {v1::OBJECT_KIND_UNSPECIFIED, v1::OBJECT_KIND_FLOATING_IP,
-                           v1::OBJECT_KIND_SNAT_BINDING}) {
+  for (v1::ObjectKind k :
+       {v1::OBJECT_KIND_UNSPECIFIED, v1::OBJECT_KIND_FLOATING_IP, v1::OBJECT_KIND_SNAT_BINDING}) {
     EXPECT_FALSE(TenantModel::supported(k)) << k;
     EXPECT_EQ(model_.list(k).objects_size(), 0) << k;
   }
