@@ -28,6 +28,14 @@ uint16_t vxlan_source_port(const rte_mbuf* m);
 // caller can drop it under its own reason (or answer with an ICMP error).
 EncapResult vxlan_output(WorkerContext& ctx, rte_mbuf* m, uint16_t vtep, uint32_t vni);
 
+// True when vxlan_output would queue a frame of `frame_len` bytes for `vtep` (barring a lack of
+// headroom): the fast path takes only those and leaves the rest to the stages that name drops.
+inline bool vxlan_path_ready(const WorkerContext& ctx, uint16_t vtep, uint32_t frame_len) {
+  const UnderlayState* u = ctx.config().underlay;
+  return u != nullptr && u->uplink != kNoPort && vtep < u->paths.size() &&
+         u->paths[vtep].resolved && frame_len <= u->max_inner_frame();
+}
+
 // The drop reason for an EncapResult other than kQueued.
 DropReason encap_drop_reason(EncapResult r);
 

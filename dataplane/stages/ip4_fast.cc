@@ -4,6 +4,7 @@
 
 #include "../filter_engine.h"
 #include "../ip4_checks.h"
+#include "../overlay/vxlan_encap.h"
 #include "../packet.h"
 #include "../port_security.h"
 #include "../route_table/route_table.h"
@@ -72,7 +73,14 @@ void Ip4FastStage::process(Batch& batch, WorkerContext& ctx) {
   for (uint16_t j = 0; j < n; ++j) {
     if (hops[j] >= l3->next_hops.size()) continue;  // kNoRoute included
     const NextHop& nh = l3->next_hops[hops[j]];
-    if (nh.kind != NextHopKind::kGateway || !nh.resolved || nh.port == kNoPort) continue;
+    if (nh.kind != NextHopKind::kGateway || !nh.resolved) continue;
+    // A VM on another host: taken here when the overlay carries the packet as it is; anything
+    // else (unresolved underlay, too big: an ICMP error) is for the staged chain.
+    if (nh.port == kNoPort &&
+        (nh.vtep == kNoIndex ||
+         !vxlan_path_ready(ctx, nh.vtep, rte_pktmbuf_pkt_len(batch.pkts[cand[j]])))) {
+      continue;
+    }
     nh_of[j] = &nh;
     const uint16_t i = cand[j];
     sent[i] = true;
@@ -92,16 +100,27 @@ void Ip4FastStage::process(Batch& batch, WorkerContext& ctx) {
     const uint16_t passed = run_filters(batch, ctx, binding.network, jobs, n_jobs);
     for (uint16_t k = 0; k < passed; ++k) send[n_send++] = cand_of[jobs[k].pkt];
   }
-  const uint64_t routed = n_send;
+  uint64_t routed = n_send;
   for (uint16_t s = 0; s < n_send; ++s) {
     const uint16_t j = send[s];
     const NextHop& nh = *nh_of[j];
     decrement_ttl(headers[j]);
     // The Ethernet header sits right before the IP header (l3_offset was checked to be 14).
     auto* eth = reinterpret_cast<rte_ether_hdr*>(headers[j]) - 1;
-    eth->src_addr = nh.src_mac;
     eth->dst_addr = nh.dst_mac;
-    ctx.transmit(batch.pkts[cand[j]], nh.port);
+    rte_mbuf* m = batch.pkts[cand[j]];
+    if (nh.port != kNoPort) {
+      eth->src_addr = nh.src_mac;
+      ctx.transmit(m, nh.port);
+      continue;
+    }
+    // To another host: this host's DVR MAC as source (docs/overlay.md), then VXLAN.
+    eth->src_addr = l3->dvr_mac;
+    const EncapResult r = vxlan_output(ctx, m, nh.vtep, l3->networks[nh.network].vni);
+    if (r != EncapResult::kQueued) {
+      ctx.drop_routed(m, batch.rx_port, router, encap_drop_reason(r));
+      --routed;
+    }
   }
   if (routed > 0) ctx.counters().routers[router].routed.add(routed);
   if (consumed == 0) return;
