@@ -3,6 +3,8 @@
 #include <rte_arp.h>
 #include <rte_hash.h>
 
+#include <cstring>
+
 #include "packet.h"
 
 namespace dvr::dp {
@@ -50,6 +52,29 @@ void arp_make_reply(rte_mbuf* m, uint16_t l3_offset, const rte_ether_addr& answe
   rte_ether_hdr* eth = eth_of(m);
   eth->dst_addr = d.arp_tha;
   eth->src_addr = answer;
+}
+
+bool arp_build(rte_mbuf* m, uint16_t op, const rte_ether_addr& eth_dst, const rte_ether_addr& sha,
+               uint32_t sip, const rte_ether_addr& tha, uint32_t tip) {
+  constexpr uint16_t kFrame = 60;  // the Ethernet minimum, without FCS
+  auto* b = reinterpret_cast<uint8_t*>(rte_pktmbuf_append(m, kFrame));
+  if (b == nullptr) return false;
+  std::memset(b, 0, kFrame);
+  auto* eth = reinterpret_cast<rte_ether_hdr*>(b);
+  eth->dst_addr = eth_dst;
+  eth->src_addr = sha;
+  eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_ARP);
+  auto* arp = reinterpret_cast<rte_arp_hdr*>(eth + 1);
+  arp->arp_hardware = rte_cpu_to_be_16(RTE_ARP_HRD_ETHER);
+  arp->arp_protocol = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
+  arp->arp_hlen = 6;
+  arp->arp_plen = 4;
+  arp->arp_opcode = rte_cpu_to_be_16(op);
+  arp->arp_data.arp_sha = sha;
+  arp->arp_data.arp_sip = rte_cpu_to_be_32(sip);
+  arp->arp_data.arp_tha = tha;
+  arp->arp_data.arp_tip = rte_cpu_to_be_32(tip);
+  return true;
 }
 
 }  // namespace dvr::dp

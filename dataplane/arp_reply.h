@@ -1,5 +1,6 @@
 // ARP requests answered in place, shared by the arp stage (VM ports), the underlay (our tunnel
-// IP) and ARP that arrives over the overlay (answered for the remote requester).
+// IP) and ARP that arrives over the overlay (answered for the remote requester); and ARP frames
+// built from scratch (the underlay resolver's requests).
 #pragma once
 
 #include <cstdint>
@@ -24,5 +25,11 @@ const rte_ether_addr* arp_owner(const L3State& l3, uint16_t network, uint32_t ip
 // Turns the request into the reply from `answer`, in place (Ethernet header included): the
 // frame then goes back to whoever asked.
 void arp_make_reply(rte_mbuf* m, uint16_t l3_offset, const rte_ether_addr& answer);
+
+// Appends a 60-byte Ethernet/IPv4 ARP frame to the empty mbuf `m`: opcode `op` (RTE_ARP_OP_*),
+// from `sha`/`sip` to `eth_dst`, target `tha`/`tip` (addresses in host order). False when the
+// mbuf has no room.
+bool arp_build(rte_mbuf* m, uint16_t op, const rte_ether_addr& eth_dst, const rte_ether_addr& sha,
+               uint32_t sip, const rte_ether_addr& tha, uint32_t tip);
 
 }  // namespace dvr::dp

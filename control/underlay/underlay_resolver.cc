@@ -1,5 +1,7 @@
 #include "underlay_resolver.h"
 
+#include "arp_reply.h"
+
 #include <rte_arp.h>
 #include <rte_ether.h>
 #include <rte_mbuf.h>
@@ -95,27 +97,14 @@ void UnderlayResolver::publish() {
 
 void UnderlayResolver::send_request(uint32_t target) {
   rte_mbuf* m = dp_.alloc_mbuf();
-  if (m == nullptr) return;        // the pool is exhausted; the next tick asks again
-  constexpr uint16_t kFrame = 60;  // the Ethernet minimum, without FCS
-  auto* b = reinterpret_cast<uint8_t*>(rte_pktmbuf_append(m, kFrame));
-  if (b == nullptr) {
+  if (m == nullptr) return;  // the pool is exhausted; the next tick asks again
+  rte_ether_addr mine, broadcast, unknown{};
+  std::copy(uplink_mac_.begin(), uplink_mac_.end(), mine.addr_bytes);
+  std::memset(broadcast.addr_bytes, 0xff, sizeof(broadcast.addr_bytes));
+  if (!dp::arp_build(m, RTE_ARP_OP_REQUEST, broadcast, mine, tunnel_ip_, unknown, target)) {
     rte_pktmbuf_free(m);
     return;
   }
-  std::memset(b, 0, kFrame);
-  auto* eth = reinterpret_cast<rte_ether_hdr*>(b);
-  std::memset(eth->dst_addr.addr_bytes, 0xff, 6);
-  std::copy(uplink_mac_.begin(), uplink_mac_.end(), eth->src_addr.addr_bytes);
-  eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_ARP);
-  auto* arp = reinterpret_cast<rte_arp_hdr*>(eth + 1);
-  arp->arp_hardware = rte_cpu_to_be_16(RTE_ARP_HRD_ETHER);
-  arp->arp_protocol = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
-  arp->arp_hlen = 6;
-  arp->arp_plen = 4;
-  arp->arp_opcode = rte_cpu_to_be_16(RTE_ARP_OP_REQUEST);
-  arp->arp_data.arp_sha = eth->src_addr;
-  arp->arp_data.arp_sip = rte_cpu_to_be_32(tunnel_ip_);
-  arp->arp_data.arp_tip = rte_cpu_to_be_32(target);
   if (dp_.send_from_control(uplink_, m)) ++requests_sent_;
 }
 

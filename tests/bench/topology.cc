@@ -1,5 +1,7 @@
 #include "topology.h"
 
+#include "arp_reply.h"
+
 #include <rte_arp.h>
 #include <rte_ether.h>
 #include <rte_mbuf.h>
@@ -448,27 +450,14 @@ void Topology::add_overlay() {
   if (!uplink_mac) throw std::runtime_error("the uplink has no MAC: '" + uplink_mac_ + "'");
   rte_mbuf* m = dp_->alloc_mbuf();
   if (m == nullptr) throw std::runtime_error("no mbuf for the underlay ARP reply");
-  constexpr uint16_t kFrame = 60;  // the Ethernet minimum, without FCS
-  auto* b = reinterpret_cast<uint8_t*>(rte_pktmbuf_append(m, kFrame));
-  if (b == nullptr) {
+  rte_ether_addr to, from;
+  std::copy(uplink_mac->begin(), uplink_mac->end(), to.addr_bytes);
+  std::copy(remote_mac.begin(), remote_mac.end(), from.addr_bytes);
+  if (!dp::arp_build(m, RTE_ARP_OP_REPLY, to, from, *parse_ipv4(O::kRemoteTunnelIp), to,
+                     *parse_ipv4(O::kTunnelIp))) {
     rte_pktmbuf_free(m);
     throw std::runtime_error("the underlay ARP reply does not fit an mbuf");
   }
-  std::memset(b, 0, kFrame);
-  auto* eth = reinterpret_cast<rte_ether_hdr*>(b);
-  std::copy(uplink_mac->begin(), uplink_mac->end(), eth->dst_addr.addr_bytes);
-  std::copy(remote_mac.begin(), remote_mac.end(), eth->src_addr.addr_bytes);
-  eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_ARP);
-  auto* arp = reinterpret_cast<rte_arp_hdr*>(eth + 1);
-  arp->arp_hardware = rte_cpu_to_be_16(RTE_ARP_HRD_ETHER);
-  arp->arp_protocol = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
-  arp->arp_hlen = 6;
-  arp->arp_plen = 4;
-  arp->arp_opcode = rte_cpu_to_be_16(RTE_ARP_OP_REPLY);
-  arp->arp_data.arp_sha = eth->src_addr;
-  arp->arp_data.arp_sip = rte_cpu_to_be_32(*parse_ipv4(O::kRemoteTunnelIp));
-  arp->arp_data.arp_tha = eth->dst_addr;
-  arp->arp_data.arp_tip = rte_cpu_to_be_32(*parse_ipv4(O::kTunnelIp));
   m->port = uplink_;
   api_->on_punt(dp::PuntItem{m, uplink_, dp::PuntReason::kUnderlayArp});
   rte_pktmbuf_free(m);
