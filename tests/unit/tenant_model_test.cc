@@ -12,6 +12,7 @@
 #include <string_view>
 #include <vector>
 
+#include "model_assertions.h"
 #include "tenant_model.h"
 
 namespace dvr {
@@ -104,31 +105,8 @@ std::vector<v1::Object> Tenant(const std::string& t, uint32_t segmentation_id) {
 
 // --- Assertions ------------------------------------------------------------------------------
 
-::testing::AssertionResult IsOk(const std::optional<ModelError>& e) {
-  if (!e) return ::testing::AssertionSuccess();
-  return ::testing::AssertionFailure()
-         << "expected success, got " << v1::Status_Name(e->status) << ": " << e->message;
-}
-
-// The error has `status` and its message mentions every one of `needles`.
-::testing::AssertionResult IsError(const std::optional<ModelError>& e, v1::Status status,
-                                   std::initializer_list<std::string_view> needles) {
-  if (!e) {
-    return ::testing::AssertionFailure()
-           << "expected " << v1::Status_Name(status) << ", got success";
-  }
-  if (e->status != status) {
-    return ::testing::AssertionFailure() << "expected " << v1::Status_Name(status) << ", got "
-                                         << v1::Status_Name(e->status) << ": " << e->message;
-  }
-  for (std::string_view n : needles) {
-    if (e->message.find(n) == std::string::npos) {
-      return ::testing::AssertionFailure() << v1::Status_Name(status) << " message \"" << e->message
-                                           << "\" does not mention \"" << n << "\"";
-    }
-  }
-  return ::testing::AssertionSuccess() << v1::Status_Name(status) << ": " << e->message;
-}
+using test::IsError;
+using test::IsOk;
 
 constexpr v1::ObjectKind kKinds[] = {
     v1::OBJECT_KIND_ROUTER,           v1::OBJECT_KIND_NETWORK, v1::OBJECT_KIND_SUBNET,
