@@ -124,7 +124,6 @@ struct L2Entry {
 // A remote host that holds ports of our networks: where VXLAN goes, and the DVR MAC its routed
 // frames carry.
 struct Vtep {
-  bool present = false;
   uint32_t ip = 0;  // host order
   rte_ether_addr dvr_mac{};
 };

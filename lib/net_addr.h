@@ -15,6 +15,11 @@ struct Ipv4Prefix {
   uint32_t addr = 0;  // masked: host bits are zero
   uint8_t depth = 0;
 
+  // The /depth network that holds `ip`.
+  static Ipv4Prefix of(uint32_t ip, uint8_t depth) {
+    const Ipv4Prefix p{0, depth};
+    return {ip & p.mask(), depth};
+  }
   uint32_t mask() const { return depth == 0 ? 0 : ~uint32_t{0} << (32 - depth); }
   bool contains(uint32_t ip) const { return (ip & mask()) == addr; }
   bool overlaps(const Ipv4Prefix& o) const {

@@ -416,7 +416,6 @@ void TenantForwarding::build_overlay(const TenantModel& model,
   for (const auto& [id, h] : model.remote_hosts()) {
     const uint32_t idx = *vteps_.find(id);
     dp::Vtep& v = st.vteps[idx];
-    v.present = true;
     v.ip = *parse_ipv4(h.tunnel_ip());
     const auto mac = *parse_mac(h.dvr_mac());
     std::copy(mac.begin(), mac.end(), v.dvr_mac.addr_bytes);

@@ -59,20 +59,27 @@ bool same(const google::protobuf::Message& a, const google::protobuf::Message& b
   return google::protobuf::util::MessageDifferencer::Equals(a, b);
 }
 
-// Stores `obj` under its id, honouring idempotency: identical is fine, different needs replace.
+// Stores `obj` under `key`, honouring idempotency: identical is fine, different needs replace.
 template <typename T>
-std::optional<ModelError> put(std::map<std::string, T>& map, const T& obj, bool replace,
-                              const char* kind) {
-  if (obj.id().empty()) return invalid(std::string(kind) + " without an id");
-  auto it = map.find(obj.id());
+std::optional<ModelError> put_as(std::map<std::string, T>& map, const std::string& key,
+                                 const T& obj, bool replace, const char* kind) {
+  if (key.empty()) return invalid(std::string(kind) + " without an id");
+  auto it = map.find(key);
   if (it != map.end() && !same(it->second, obj) && !replace) {
     return ModelError{v1::STATUS_ALREADY_EXISTS,
-                      std::string(kind) + " " + q(obj.id()) +
+                      std::string(kind) + " " + q(key) +
                           " already exists with different contents (send it with replace to "
                           "change it)"};
   }
-  map[obj.id()] = obj;
+  map[key] = obj;
   return std::nullopt;
+}
+
+// Objects keyed by their `id` field.
+template <typename T>
+std::optional<ModelError> put(std::map<std::string, T>& map, const T& obj, bool replace,
+                              const char* kind) {
+  return put_as(map, obj.id(), obj, replace, kind);
 }
 
 // An address a VTEP can have: not 0.0.0.0/8, loopback, multicast, class E or broadcast.
@@ -209,10 +216,8 @@ std::optional<ModelError> TenantModel::set_host(const v1::HostIdentity& host) {
     return invalid("VXLAN UDP port " + std::to_string(h.vxlan_udp_port()) + " is outside 1..65535");
   }
   if (overlay) {
-    const Ipv4Prefix onlink{
-        *parse_ipv4(h.tunnel_ip()) &
-            Ipv4Prefix{0, static_cast<uint8_t>(h.tunnel_prefix_length())}.mask(),
-        static_cast<uint8_t>(h.tunnel_prefix_length())};
+    const Ipv4Prefix onlink =
+        Ipv4Prefix::of(*parse_ipv4(h.tunnel_ip()), static_cast<uint8_t>(h.tunnel_prefix_length()));
     if (!host_address_in(onlink, *parse_ipv4(h.tunnel_ip()))) {
       return invalid("host tunnel IP " + h.tunnel_ip() +
                      " is the network or broadcast address of " + format_prefix(onlink));
@@ -330,15 +335,7 @@ std::optional<ModelError> TenantModel::upsert_one(const v1::Object& obj, bool re
         return invalid(who + ": tunnel IP " + q(h.tunnel_ip()) + " is not a unicast IPv4 address");
       }
       h.set_tunnel_ip(format_ipv4(*ip));
-      auto it = remote_hosts_.find(h.host_id());
-      if (it != remote_hosts_.end() && !same(it->second, h) && !replace) {
-        return ModelError{v1::STATUS_ALREADY_EXISTS,
-                          who +
-                              " already exists with different contents (send it with replace "
-                              "to change it)"};
-      }
-      remote_hosts_[h.host_id()] = h;
-      return std::nullopt;
+      return put_as(remote_hosts_, h.host_id(), h, replace, "remote host");
     }
     case v1::Object::KIND_NOT_SET:
       return invalid("an object with no kind set");

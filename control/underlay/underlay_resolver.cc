@@ -52,7 +52,7 @@ void UnderlayResolver::configure(const v1::HostIdentity& host,
   if (!uplink_name_.empty()) {
     tunnel_ip_ = *parse_ipv4(host.tunnel_ip());
     const auto depth = static_cast<uint8_t>(host.tunnel_prefix_length());
-    onlink_ = Ipv4Prefix{tunnel_ip_ & Ipv4Prefix{0, depth}.mask(), depth};
+    onlink_ = Ipv4Prefix::of(tunnel_ip_, depth);
     udp_port_ = host.vxlan_udp_port() == 0 ? kDefaultVxlanPort
                                            : static_cast<uint16_t>(host.vxlan_udp_port());
     std::vector<UnderlayRouteEntry> routes;
@@ -105,7 +105,7 @@ void UnderlayResolver::send_request(uint32_t target) {
     rte_pktmbuf_free(m);
     return;
   }
-  if (dp_.send_from_control(uplink_, m)) ++requests_sent_;
+  dp_.send_from_control(uplink_, m);  // a full queue frees it; the next tick asks again
 }
 
 void UnderlayResolver::on_arp_reply(const rte_mbuf* m) {

@@ -57,7 +57,6 @@ class UnderlayResolver {
   Ipv4Prefix onlink_{};
   uint16_t udp_port_ = 4789;
   std::vector<RemotePath> remotes_;
-  uint64_t requests_sent_ = 0;
 };
 
 }  // namespace dvr
