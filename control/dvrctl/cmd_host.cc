@@ -53,6 +53,37 @@ void set_tunnel_ip(const Invocation& inv, const std::string& text, v1::HostIdent
   host.set_tunnel_prefix_length(value);
 }
 
+v1::AgentMode parse_agent_mode(const Invocation& inv, const std::string& text) {
+  if (text == "dvr") return v1::AGENT_MODE_DVR;
+  if (text == "dvr_snat") return v1::AGENT_MODE_DVR_SNAT;
+  if (text == "legacy") return v1::AGENT_MODE_LEGACY;
+  throw UsageError(inv.name + ": --agent-mode: '" + text + "' is not dvr, dvr_snat or legacy",
+                   "dvrctl " + inv.name);
+}
+
+// "NAME=PORT"; appends the mapping to host.physnet_ports. A NAME given twice is refused here;
+// dvrd checks the rest.
+void add_physnet(const Invocation& inv, const std::string& text, v1::HostIdentity& host) {
+  const size_t eq = text.find('=');
+  v1::PhysnetPort mapping;
+  if (eq != std::string::npos) {
+    mapping.set_physical_network(text.substr(0, eq));
+    mapping.set_port(text.substr(eq + 1));
+  }
+  if (mapping.physical_network().empty() || mapping.port().empty()) {
+    throw UsageError(inv.name + ": --physnet: '" + text + "' is not NAME=PORT",
+                     "dvrctl " + inv.name);
+  }
+  for (const v1::PhysnetPort& p : host.physnet_ports()) {
+    if (p.physical_network() == mapping.physical_network()) {
+      throw UsageError(inv.name + ": --physnet: physical network '" + mapping.physical_network() +
+                           "' given twice",
+                       "dvrctl " + inv.name);
+    }
+  }
+  *host.add_physnet_ports() = std::move(mapping);
+}
+
 }  // namespace
 
 int run_host_set(Session& session, const Invocation& inv) {
@@ -66,12 +97,18 @@ int run_host_set(Session& session, const Invocation& inv) {
                                       {"--vxlan-port", true},
                                       {"--no-overlay", false},
                                       {"--distributed-default", true},
-                                      {"--snat-node", false}},
+                                      {"--snat-node", false},
+                                      {"--agent-mode", true},
+                                      {"--physnet", true, true},
+                                      {"--no-physnets", false}},
                                      {}, 0);
   const std::string help_for = "dvrctl " + inv.name;
   if (args.has("--underlay-route") && args.has("--no-underlay-routes")) {
     throw UsageError(inv.name + ": give --underlay-route or --no-underlay-routes, not both",
                      help_for);
+  }
+  if (args.has("--physnet") && args.has("--no-physnets")) {
+    throw UsageError(inv.name + ": give --physnet or --no-physnets, not both", help_for);
   }
   if (args.has("--no-overlay")) {
     for (const char* option : {"--uplink", "--underlay-route", "--vxlan-port"}) {
@@ -96,6 +133,10 @@ int run_host_set(Session& session, const Invocation& inv) {
   const auto distributed = bool_option(args, inv, "--distributed-default");
   if (args.has("--host-id")) given.set_host_id(required_option(args, inv, "--host-id"));
   if (args.has("--uplink")) given.set_uplink_port(required_option(args, inv, "--uplink"));
+  if (const auto mode = args.value("--agent-mode")) {
+    given.set_agent_mode(parse_agent_mode(inv, *mode));
+  }
+  for (const std::string& physnet : args.values("--physnet")) add_physnet(inv, physnet, given);
 
   // Start from dvrd's current identity, so that options left out keep their values (a host
   // update must not silently flip, say, the routers' distributed default).
@@ -122,6 +163,9 @@ int run_host_set(Session& session, const Invocation& inv) {
   if (vxlan_port) host.set_vxlan_udp_port(*vxlan_port);
   if (distributed) host.set_distributed_default(*distributed);
   if (args.has("--snat-node")) host.set_snat_node(true);
+  if (args.has("--agent-mode")) host.set_agent_mode(given.agent_mode());
+  if (args.has("--no-physnets")) host.clear_physnet_ports();
+  if (args.has("--physnet")) *host.mutable_physnet_ports() = given.physnet_ports();
   print_bodyless_response(session, session.call(std::move(req)));
   return 0;
 }

@@ -10,7 +10,7 @@ namespace dvrctl {
 inline constexpr std::string_view kHostSetHelp =
     "Sets this host's identity in dvrd (a HostSetRequest). dvrctl starts from dvrd's current\n"
     "identity and changes only what the options say; 'version' shows the current host id,\n"
-    "'underlay show' the current overlay.\n"
+    "agent mode and physical networks, 'underlay show' the current overlay.\n"
     "\n"
     "The overlay (VXLAN to other hosts) needs an uplink, a tunnel IP with its prefix length\n"
     "and a DVR MAC together: dvrd refuses a partial set and names what is missing.\n"
@@ -35,6 +35,18 @@ inline constexpr std::string_view kHostSetHelp =
     "  --distributed-default true|false  whether routers that do not say are distributed\n"
     "                                    (dvrd starts with its --router-mode)\n"
     "  --snat-node                       this host may run centralized default SNAT\n"
+    "  --agent-mode dvr|dvr_snat|legacy  the host's north-south role: dvr (a compute host:\n"
+    "                                    distributed routers and the floating IPs of its\n"
+    "                                    VMs), dvr_snat (as dvr, and may also run routers'\n"
+    "                                    default SNAT and centralized routers), legacy (routes\n"
+    "                                    only the centralized routers bound to it); while\n"
+    "                                    never set, dvrd takes dvr_snat on a SNAT node and\n"
+    "                                    dvr elsewhere\n"
+    "  --physnet NAME=PORT               the dataplane port ('port list') that reaches the\n"
+    "                                    physical network NAME (Neutron's bridge_mappings),\n"
+    "                                    e.g. physnet1=ext0; repeatable; replaces every\n"
+    "                                    current mapping\n"
+    "  --no-physnets                     remove every physical network mapping\n"
     "\n"
     "Prints nothing on success (with --json: {}) unless dvrd returns a message.\n";
 

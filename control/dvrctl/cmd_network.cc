@@ -1,11 +1,13 @@
 #include "cmd_network.h"
 
+#include <cstdint>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "args.h"
 #include "errors.h"
+#include "format.h"
 #include "objects.h"
 #include "option_values.h"
 #include "session.h"
@@ -69,6 +71,80 @@ std::string flooding_text(const v1::Network& n) {
   }
 }
 
+v1::ProviderType parse_provider(const Invocation& inv, const std::string& text) {
+  if (text == "overlay") return v1::PROVIDER_TYPE_OVERLAY;
+  if (text == "flat") return v1::PROVIDER_TYPE_FLAT;
+  if (text == "vlan") return v1::PROVIDER_TYPE_VLAN;
+  throw UsageError(inv.name + ": --provider: '" + text + "' is not overlay, flat or vlan",
+                   "dvrctl " + inv.name);
+}
+
+// Sets provider_type, physical_network and segmentation_id from --provider, --physnet, --vlan
+// and --segmentation-id: an overlay network needs --segmentation-id (the VNI) and has no
+// physical network; a flat one has no segmentation id; a vlan one (--vlan implies it) takes its
+// VLAN id from --vlan or --segmentation-id, not both.
+void set_provider(const ParsedArgs& args, const Invocation& inv, v1::Network& network) {
+  const std::string help_for = "dvrctl " + inv.name;
+  v1::ProviderType provider = v1::PROVIDER_TYPE_OVERLAY;
+  if (const auto text = args.value("--provider")) provider = parse_provider(inv, *text);
+  if (args.has("--vlan")) {
+    if (args.has("--segmentation-id")) {
+      throw UsageError(inv.name +
+                           ": give --vlan or --segmentation-id, not both (a vlan network's "
+                           "segmentation id is its VLAN id)",
+                       help_for);
+    }
+    if (provider != v1::PROVIDER_TYPE_VLAN && args.has("--provider")) {
+      throw UsageError(
+          inv.name + ": --vlan is for vlan networks, not --provider " + *args.value("--provider"),
+          help_for);
+    }
+    provider = v1::PROVIDER_TYPE_VLAN;
+  }
+  network.set_provider_type(provider);
+  if (args.has("--physnet")) {
+    if (provider == v1::PROVIDER_TYPE_OVERLAY) {
+      throw UsageError(
+          inv.name + ": --physnet is for flat and vlan networks (give --provider flat or vlan)",
+          help_for);
+    }
+    network.set_physical_network(required_option(args, inv, "--physnet"));
+  }
+  switch (provider) {
+    case v1::PROVIDER_TYPE_FLAT:
+      if (args.has("--segmentation-id")) {
+        throw UsageError(
+            inv.name + ": a flat network takes no --segmentation-id (its frames are untagged)",
+            help_for);
+      }
+      break;
+    case v1::PROVIDER_TYPE_VLAN: {
+      const char* option = args.has("--vlan") ? "--vlan" : "--segmentation-id";
+      if (!args.has(option)) {
+        throw UsageError(inv.name + ": missing --vlan (the VLAN id of a vlan network)", help_for);
+      }
+      const uint32_t vlan = u32_option(args, inv, option).value_or(0);
+      if (vlan < 1 || vlan > 4094) {
+        throw UsageError(inv.name + ": " + option + ": '" + *args.value(option) +
+                             "' is not a VLAN id from 1 to 4094",
+                         help_for);
+      }
+      network.set_segmentation_id(vlan);
+      break;
+    }
+    default:
+      required_option(args, inv, "--segmentation-id");
+      network.set_segmentation_id(u32_option(args, inv, "--segmentation-id").value_or(0));
+      break;
+  }
+}
+
+// The SEG-ID column: the VNI or VLAN id; empty for a flat network without one.
+std::string segmentation_text(const v1::Network& n) {
+  if (n.provider_type() == v1::PROVIDER_TYPE_FLAT && n.segmentation_id() == 0) return "";
+  return std::to_string(n.segmentation_id());
+}
+
 }  // namespace
 
 int run_network_add(Session& session, const Invocation& inv) {
@@ -79,13 +155,17 @@ int run_network_add(Session& session, const Invocation& inv) {
                                       {"--mtu", true},
                                       {"--acl", true},
                                       {"--flood", true},
+                                      {"--external", false},
+                                      {"--provider", true},
+                                      {"--physnet", true},
+                                      {"--vlan", true},
                                       {"--replace", false}},
                                      {"ID"}, 1);
-  required_option(args, inv, "--segmentation-id");
   v1::Object obj;
   v1::Network& network = *obj.mutable_network();
   network.set_id(args.positional[0]);
-  network.set_segmentation_id(u32_option(args, inv, "--segmentation-id").value_or(0));
+  set_provider(args, inv, network);
+  network.set_external(args.has("--external"));
   network.set_tenant_id(args.value("--tenant").value_or(""));
   network.set_name(args.value("--name").value_or(""));
   network.set_mtu(u32_option(args, inv, "--mtu").value_or(0));
@@ -120,6 +200,9 @@ int run_network_list(Session& session, const Invocation& inv) {
   Table table({{"ID"},
                {"TENANT"},
                {"NAME"},
+               {"EXTERNAL"},
+               {"PROVIDER"},
+               {"PHYSNET"},
                {"SEG-ID", Align::kRight},
                {"MTU", Align::kRight},
                {"ACL"},
@@ -131,7 +214,10 @@ int run_network_list(Session& session, const Invocation& inv) {
                   return {n.id(),
                           n.tenant_id(),
                           n.name(),
-                          std::to_string(n.segmentation_id()),
+                          yes_no(n.external()),
+                          provider_type_name(n.provider_type()),
+                          n.physical_network(),
+                          segmentation_text(n),
                           std::to_string(n.mtu()),
                           n.network_acl_id(),
                           flooding_text(n)};

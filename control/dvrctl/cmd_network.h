@@ -12,8 +12,21 @@ inline constexpr std::string_view kNetworkAddHelp =
     "identical add succeeds; an add that differs from the existing network fails unless\n"
     "--replace is given.\n"
     "\n"
+    "A tenant network is an overlay network: VXLAN with the VNI --segmentation-id between\n"
+    "hosts. An external network (--external, where floating IPs and routers' gateways live)\n"
+    "is a provider network instead: flat (untagged) or vlan on a physical network, which\n"
+    "each host maps to one of its dataplane ports ('host set --physnet').\n"
+    "\n"
     "Options:\n"
-    "  --segmentation-id N  the VXLAN VNI that carries the network between hosts (required)\n"
+    "  --segmentation-id N  the VXLAN VNI that carries the network between hosts (required\n"
+    "                       for an overlay network; a flat network takes none; for a vlan\n"
+    "                       network it is the VLAN id, like --vlan)\n"
+    "  --external           an external network (default: not external)\n"
+    "  --provider overlay|flat|vlan\n"
+    "                       how the network is carried (default: overlay, or vlan with\n"
+    "                       --vlan)\n"
+    "  --physnet NAME       the physical network of a flat or vlan network, e.g. physnet1\n"
+    "  --vlan N             the VLAN id (1-4094) of a vlan network; implies --provider vlan\n"
     "  --tenant T           the owning tenant's id\n"
     "  --name N             a display name\n"
     "  --mtu N              the network's MTU (default: 0, dvrd's default)\n"
@@ -48,9 +61,11 @@ inline constexpr std::string_view kNetworkRemoveHelp =
     "Prints nothing on success (with --json: {}) unless dvrd returns a message.\n";
 
 inline constexpr std::string_view kNetworkListHelp =
-    "Lists the networks, one per row: ID TENANT NAME SEG-ID (the VXLAN VNI) MTU ACL (the\n"
-    "network ACL) FLOOD (where broadcast and unknown-unicast frames are replicated: all, off,\n"
-    "or the listed remote hosts, comma-separated). '-' marks an empty value.\n"
+    "Lists the networks, one per row: ID TENANT NAME EXTERNAL (yes or no) PROVIDER (overlay,\n"
+    "flat or vlan) PHYSNET (the physical network of a flat or vlan network) SEG-ID (the VXLAN\n"
+    "VNI of an overlay network, the VLAN id of a vlan network) MTU ACL (the network ACL)\n"
+    "FLOOD (where broadcast and unknown-unicast frames are replicated: all, off, or the\n"
+    "listed remote hosts, comma-separated). '-' marks an empty value.\n"
     "\n"
     "With --json, prints the ObjectList message.\n";
 

@@ -73,8 +73,23 @@ int run_router_add(Session& session, const Invocation& inv) {
                                       {"--name", true},
                                       {"--admin-down", false},
                                       {"--distributed", true},
+                                      {"--external-network", true},
+                                      {"--external-gateway-ip", true},
+                                      {"--snat", false},
+                                      {"--no-snat", false},
                                       {"--replace", false}},
                                      {"ID"}, 1);
+  const std::string help_for = "dvrctl " + inv.name;
+  if (args.has("--snat") && args.has("--no-snat")) {
+    throw UsageError(inv.name + ": give --snat or --no-snat, not both", help_for);
+  }
+  if (!args.has("--external-network")) {
+    for (const char* option : {"--external-gateway-ip", "--snat", "--no-snat"}) {
+      if (args.has(option)) {
+        throw UsageError(inv.name + ": " + option + " needs --external-network", help_for);
+      }
+    }
+  }
   v1::Object obj;
   v1::Router& router = *obj.mutable_router();
   router.set_id(args.positional[0]);
@@ -83,6 +98,13 @@ int run_router_add(Session& session, const Invocation& inv) {
   router.set_admin_state_up(!args.has("--admin-down"));
   if (const auto distributed = bool_option(args, inv, "--distributed")) {
     router.set_distributed(*distributed);
+  }
+  if (args.has("--external-network")) {
+    router.set_external_network_id(required_option(args, inv, "--external-network"));
+    if (args.has("--external-gateway-ip")) {
+      router.set_external_gateway_ip(required_option(args, inv, "--external-gateway-ip"));
+    }
+    router.set_enable_snat(!args.has("--no-snat"));
   }
   return upsert_object(session, std::move(obj), args.has("--replace"));
 }
@@ -115,13 +137,28 @@ int run_router_list(Session& session, const Invocation& inv) {
     return 0;
   }
   const Table interfaces = interface_table(session, routers);
-  Table table({{"ID"}, {"TENANT"}, {"NAME"}, {"ADMIN"}, {"DISTRIBUTED"}});
+  Table table({{"ID"},
+               {"TENANT"},
+               {"NAME"},
+               {"ADMIN"},
+               {"DISTRIBUTED"},
+               {"EXT-NETWORK"},
+               {"EXT-GATEWAY-IP"},
+               {"SNAT"}});
   print_objects(session, routers, std::move(table),
                 [](const v1::Object& obj) -> std::vector<std::string> {
                   if (!obj.has_router()) return {};
                   const v1::Router& r = obj.router();
-                  return {r.id(), r.tenant_id(), r.name(), r.admin_state_up() ? "up" : "down",
-                          distributed_text(r)};
+                  // SNAT means nothing without an external network: "-" then.
+                  const bool external = !r.external_network_id().empty();
+                  return {r.id(),
+                          r.tenant_id(),
+                          r.name(),
+                          r.admin_state_up() ? "up" : "down",
+                          distributed_text(r),
+                          r.external_network_id(),
+                          r.external_gateway_ip(),
+                          external ? yes_no(r.enable_snat()) : ""};
                 });
   if (!interfaces.empty()) {
     session.out() << '\n';

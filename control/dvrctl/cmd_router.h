@@ -18,6 +18,14 @@ inline constexpr std::string_view kRouterAddHelp =
     "  --admin-down                 create it administratively down (default: up)\n"
     "  --distributed true|false     route on every host (true) or centrally (false); when\n"
     "                               not given, dvrd's host default applies (see 'host set')\n"
+    "  --external-network NET       the router's external gateway network (an external\n"
+    "                               network, 'network add --external'); default: none\n"
+    "  --external-gateway-ip IP     the router's address on that network (the default SNAT\n"
+    "                               address unless 'snat add --snat-ip' says otherwise)\n"
+    "  --snat, --no-snat            whether VMs without a floating IP reach the external\n"
+    "                               network through default SNAT (default: --snat when\n"
+    "                               --external-network is given); 'snat add' chooses the host\n"
+    "                               that runs it\n"
     "  --replace                    overwrite an existing router with different contents\n"
     "\n"
     "Prints nothing on success (with --json: {}) unless dvrd returns a message.\n";
@@ -41,7 +49,9 @@ inline constexpr std::string_view kRouterRemoveHelp =
 
 inline constexpr std::string_view kRouterListHelp =
     "Lists the routers, one per row: ID TENANT NAME ADMIN (up or down) DISTRIBUTED (yes, no\n"
-    "or default: dvrd's host default applies). Then, if any router has interfaces, one row\n"
+    "or default: dvrd's host default applies) EXT-NETWORK EXT-GATEWAY-IP (the external\n"
+    "gateway: the network and the router's address on it) SNAT (whether default SNAT is on;\n"
+    "'-' without an external network). Then, if any router has interfaces, one row\n"
     "per interface: ROUTER INTERFACE SUBNET CIDR GATEWAY-IP (the subnet's) GATEWAY-MAC.\n"
     "'-' marks an empty value.\n"
     "\n"

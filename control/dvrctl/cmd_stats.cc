@@ -5,6 +5,7 @@
 #include <string>
 
 #include "args.h"
+#include "cmd_snat.h"
 #include "errors.h"
 #include "format.h"
 #include "json_output.h"
@@ -48,38 +49,46 @@ void print_ports(const v1::Stats& stats, std::ostream& out) {
 }
 
 void print_workers(const v1::Stats& stats, std::ostream& out) {
-  Table workers({{"WORKER", Align::kRight},
-                 {"LCORE", Align::kRight},
-                 {"BUSY%", Align::kRight},
-                 {"BUSY-CYCLES", Align::kRight},
-                 {"IDLE-CYCLES", Align::kRight},
-                 {"POLLS", Align::kRight},
-                 {"SLEEPS", Align::kRight},
-                 {"PUNTED", Align::kRight},
-                 {"PUNT-FULL", Align::kRight},
-                 {"RXQ", Align::kRight},
-                 {"GEN", Align::kRight},
-                 {"CT-CREATED", Align::kRight},
-                 {"CT-REVOKED", Align::kRight},
-                 {"FCACHE-HIT", Align::kRight},
-                 {"FCACHE-MISS", Align::kRight},
-                 {"VXLAN-ENC", Align::kRight},
-                 {"VXLAN-DEC", Align::kRight},
-                 {"FLOOD-COPIES", Align::kRight}});
+  Table workers({{"WORKER", Align::kRight},       {"LCORE", Align::kRight},
+                 {"BUSY%", Align::kRight},        {"BUSY-CYCLES", Align::kRight},
+                 {"IDLE-CYCLES", Align::kRight},  {"POLLS", Align::kRight},
+                 {"SLEEPS", Align::kRight},       {"PUNTED", Align::kRight},
+                 {"PUNT-FULL", Align::kRight},    {"RXQ", Align::kRight},
+                 {"GEN", Align::kRight},          {"CT-CREATED", Align::kRight},
+                 {"CT-REVOKED", Align::kRight},   {"FCACHE-HIT", Align::kRight},
+                 {"FCACHE-MISS", Align::kRight},  {"VXLAN-ENC", Align::kRight},
+                 {"VXLAN-DEC", Align::kRight},    {"FLOOD-COPIES", Align::kRight},
+                 {"NAT-IN", Align::kRight},       {"NAT-OUT", Align::kRight},
+                 {"SNAT-CREATED", Align::kRight}, {"SNAT-REDIR", Align::kRight},
+                 {"NAT-HAIRPIN", Align::kRight}});
   Table stages({{"WORKER", Align::kRight},
                 {"STAGE"},
                 {"PACKETS", Align::kRight},
                 {"CYCLES/PKT", Align::kRight}});
   for (const v1::WorkerStats& w : stats.workers()) {
-    workers.add_row({to_string(w.worker()), to_string(w.lcore()),
-                     percent(w.busy_cycles(), w.idle_cycles()), to_string(w.busy_cycles()),
-                     to_string(w.idle_cycles()), to_string(w.polls()), to_string(w.sleeps()),
-                     to_string(w.punted()), to_string(w.punt_queue_full()),
-                     to_string(w.rx_queues()), to_string(w.config_generation()),
-                     to_string(w.conntrack_created()), to_string(w.conntrack_revoked()),
-                     to_string(w.flow_cache_hits()), to_string(w.flow_cache_misses()),
-                     to_string(w.vxlan_encapsulated()), to_string(w.vxlan_decapsulated()),
-                     to_string(w.flood_copies())});
+    workers.add_row({to_string(w.worker()),
+                     to_string(w.lcore()),
+                     percent(w.busy_cycles(), w.idle_cycles()),
+                     to_string(w.busy_cycles()),
+                     to_string(w.idle_cycles()),
+                     to_string(w.polls()),
+                     to_string(w.sleeps()),
+                     to_string(w.punted()),
+                     to_string(w.punt_queue_full()),
+                     to_string(w.rx_queues()),
+                     to_string(w.config_generation()),
+                     to_string(w.conntrack_created()),
+                     to_string(w.conntrack_revoked()),
+                     to_string(w.flow_cache_hits()),
+                     to_string(w.flow_cache_misses()),
+                     to_string(w.vxlan_encapsulated()),
+                     to_string(w.vxlan_decapsulated()),
+                     to_string(w.flood_copies()),
+                     to_string(w.nat_inbound()),
+                     to_string(w.nat_outbound()),
+                     to_string(w.snat_sessions_created()),
+                     to_string(w.snat_redirected()),
+                     to_string(w.nat_hairpinned())});
     for (const v1::StageStats& s : w.stages()) {
       stages.add_row({to_string(w.worker()), s.name(), to_string(s.packets()),
                       ratio(s.cycles(), s.packets())});
@@ -128,6 +137,27 @@ void print_routers(const v1::Stats& stats, std::ostream& out) {
   }
 }
 
+// Only when this host runs some router's default SNAT: ROUTER SNAT-IP PORTS TCP UDP ICMP (live
+// sessions) EXHAUSTED EXPIRED.
+void print_snat(const v1::Stats& stats, std::ostream& out) {
+  if (stats.snat().empty()) return;
+  Table snat({{"ROUTER"},
+              {"SNAT-IP"},
+              {"PORTS"},
+              {"TCP", Align::kRight},
+              {"UDP", Align::kRight},
+              {"ICMP", Align::kRight},
+              {"EXHAUSTED", Align::kRight},
+              {"EXPIRED", Align::kRight}});
+  for (const v1::SnatStats& s : stats.snat()) {
+    snat.add_row({s.router_id(), s.snat_ip(), snat_ports_text(s.ports()),
+                  to_string(s.tcp_sessions()), to_string(s.udp_sessions()),
+                  to_string(s.icmp_sessions()), to_string(s.exhausted()), to_string(s.expired())});
+  }
+  out << '\n';
+  snat.print(out);
+}
+
 }  // namespace
 
 int run_stats(Session& session, const Invocation& inv) {
@@ -155,6 +185,7 @@ int run_stats(Session& session, const Invocation& inv) {
   out << '\n';
   print_conntrack(resp.stats(), out);
   print_routers(resp.stats(), out);
+  print_snat(resp.stats(), out);
   return 0;
 }
 

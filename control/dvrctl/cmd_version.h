@@ -9,8 +9,9 @@ namespace dvrctl {
 
 inline constexpr std::string_view kVersionHelp =
     "Shows what dvrd reported in the handshake: its version, the API version, the host id,\n"
-    "the number of dataplane workers and whether it runs in development mode; then dvrctl's\n"
-    "own version.\n"
+    "the host's agent mode ('unset' with the mode dvrd takes for it in parentheses) and\n"
+    "physical network mappings (NAME=PORT), the number of dataplane workers and whether it\n"
+    "runs in development mode; then dvrctl's own version.\n"
     "\n"
     "With --json, prints the handshake's HelloResponse message.\n";
 

@@ -2,6 +2,9 @@
 
 #include "cmd_acl.h"
 #include "cmd_conntrack.h"
+#include "cmd_external.h"
+#include "cmd_fip_gateway.h"
+#include "cmd_floating_ip.h"
 #include "cmd_host.h"
 #include "cmd_interface.h"
 #include "cmd_neighbor.h"
@@ -11,6 +14,7 @@
 #include "cmd_route.h"
 #include "cmd_router.h"
 #include "cmd_secgroup.h"
+#include "cmd_snat.h"
 #include "cmd_stats.h"
 #include "cmd_subnet.h"
 #include "cmd_underlay.h"
@@ -34,7 +38,8 @@ std::span<const Command> command_table() {
        run_port_remove},
       {{"port", "list"}, "", "list the dataplane ports", kPortListHelp, run_port_list},
       {{"router", "add"},
-       "ID [--tenant T] [--name N] [--admin-down] [--distributed true|false] [--replace]",
+       "ID [--tenant T] [--name N] [--admin-down] [--distributed true|false] "
+       "[--external-network NET] [--external-gateway-ip IP] [--snat | --no-snat] [--replace]",
        "create a router",
        kRouterAddHelp,
        run_router_add},
@@ -54,7 +59,8 @@ std::span<const Command> command_table() {
        kRouterListHelp,
        run_router_list},
       {{"network", "add"},
-       "ID --segmentation-id N [--tenant T] [--name N] [--mtu N] [--acl ACL] "
+       "ID [--segmentation-id N] [--external] [--provider overlay|flat|vlan] [--physnet NAME] "
+       "[--vlan N] [--tenant T] [--name N] [--mtu N] [--acl ACL] "
        "[--flood all|off|HOST[,HOST...]] [--replace]",
        "create a network",
        kNetworkAddHelp,
@@ -206,8 +212,9 @@ std::span<const Command> command_table() {
       {{"host", "set"},
        "[--host-id ID] [--dvr-mac MAC] [--tunnel-ip IP[/LEN]] [--uplink PORT] "
        "[--underlay-route CIDR=NEXTHOP ... | --no-underlay-routes] [--vxlan-port N] "
-       "[--no-overlay] [--distributed-default true|false] [--snat-node]",
-       "set this host's identity and overlay",
+       "[--no-overlay] [--distributed-default true|false] [--snat-node] "
+       "[--agent-mode dvr|dvr_snat|legacy] [--physnet NAME=PORT ... | --no-physnets]",
+       "set this host's identity, overlay, agent mode and physnets",
        kHostSetHelp,
        run_host_set},
       {{"remote-host", "add"},
@@ -230,9 +237,64 @@ std::span<const Command> command_table() {
        "show the uplink, its neighbours and the remote hosts' paths",
        kUnderlayShowHelp,
        run_underlay_show},
+      {{"floating-ip", "add"},
+       "ID --router R --floating-ip IP --fixed-ip IP --vm-port VMPORT [--replace]",
+       "map an external address to a VM port's address",
+       kFloatingIpAddHelp,
+       run_floating_ip_add},
+      {{"floating-ip", "remove"},
+       "ID [--missing-ok]",
+       "remove a floating IP",
+       kFloatingIpRemoveHelp,
+       run_floating_ip_remove},
+      {{"floating-ip", "list"},
+       "",
+       "list the floating IPs",
+       kFloatingIpListHelp,
+       run_floating_ip_list},
+      {{"fip-gateway", "add"},
+       "ID --network NET --host HOST --ip IP --mac MAC [--replace]",
+       "set a host's address and MAC on an external network",
+       kFipGatewayAddHelp,
+       run_fip_gateway_add},
+      {{"fip-gateway", "remove"},
+       "ID [--missing-ok]",
+       "remove a floating-IP gateway",
+       kFipGatewayRemoveHelp,
+       run_fip_gateway_remove},
+      {{"fip-gateway", "list"},
+       "",
+       "list the floating-IP gateways",
+       kFipGatewayListHelp,
+       run_fip_gateway_list},
+      {{"snat", "list"},
+       "[--router R]",
+       "list which host runs each router's default SNAT",
+       kSnatListHelp,
+       run_snat_list},
+      {{"snat", "add"},
+       "ROUTER --host HOST [--snat-ip IP] [--ports MIN-MAX] [--replace]",
+       "make a host run a router's default SNAT (or move it there)",
+       kSnatAddHelp,
+       run_snat_add},
+      {{"snat", "remove"},
+       "ROUTER [--missing-ok]",
+       "remove a router's SNAT binding",
+       kSnatRemoveHelp,
+       run_snat_remove},
+      {{"snat", "sessions"},
+       "[--router R] [--limit N]",
+       "show the SNAT sessions of this host",
+       kSnatSessionsHelp,
+       run_snat_sessions},
+      {{"external", "show"},
+       "",
+       "show the external networks, their gateways and neighbours",
+       kExternalShowHelp,
+       run_external_show},
       {{"stats"},
        "[--port NAME]",
-       "show port, worker, punt and router counters",
+       "show port, worker, punt, router and SNAT counters",
        kStatsHelp,
        run_stats},
   };

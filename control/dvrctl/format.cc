@@ -44,4 +44,32 @@ const char* link_state_name(v1::LinkState s) {
   }
 }
 
+const char* agent_mode_name(v1::AgentMode m) {
+  switch (m) {
+    case v1::AGENT_MODE_UNSPECIFIED:
+      return "unset";
+    case v1::AGENT_MODE_DVR:
+      return "dvr";
+    case v1::AGENT_MODE_DVR_SNAT:
+      return "dvr_snat";
+    case v1::AGENT_MODE_LEGACY:
+      return "legacy";
+    default:
+      return "?";
+  }
+}
+
+const char* provider_type_name(v1::ProviderType t) {
+  switch (t) {
+    case v1::PROVIDER_TYPE_OVERLAY:
+      return "overlay";
+    case v1::PROVIDER_TYPE_FLAT:
+      return "flat";
+    case v1::PROVIDER_TYPE_VLAN:
+      return "vlan";
+    default:
+      return "?";
+  }
+}
+
 }  // namespace dvrctl

@@ -19,6 +19,12 @@ std::string ratio(uint64_t num, uint64_t den);
 
 const char* link_state_name(dvr::api::v1::LinkState s);  // "up", "down", "unknown"
 
+// "dvr", "dvr_snat", "legacy"; "unset" for AGENT_MODE_UNSPECIFIED, "?" for an unknown value.
+const char* agent_mode_name(dvr::api::v1::AgentMode m);
+
+// "overlay", "flat", "vlan"; "?" for an unknown value.
+const char* provider_type_name(dvr::api::v1::ProviderType t);
+
 // `s` with control characters (terminal escapes, newlines) replaced by '?'.
 std::string printable(std::string s);
 
