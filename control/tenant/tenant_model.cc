@@ -7,11 +7,13 @@
 #include <vector>
 
 #include "filter_rules.h"
+#include "model_helpers.h"
 #include "net_addr.h"
 
 namespace dvr {
 
 namespace v1 = api::v1;
+using namespace model_helpers;  // NOLINT: the model's own vocabulary
 
 namespace {
 
@@ -19,20 +21,6 @@ constexpr uint32_t kMaxSegmentationId = (1u << 24) - 1;  // VXLAN VNI
 constexpr int kMaxPortIps = 8;                           // dp::kMaxPortIps
 constexpr int kMaxAllowedPairs = 8;                      // dp::kMaxAllowedPairs
 constexpr int kMaxGatewaysPerNetwork = 8;                // dp::kMaxGatewaysPerNetwork
-
-ModelError invalid(std::string msg) {
-  return {v1::STATUS_INVALID_ARGUMENT, std::move(msg)};
-}
-ModelError not_found(std::string msg) {
-  return {v1::STATUS_NOT_FOUND, std::move(msg)};
-}
-ModelError conflict(std::string msg) {
-  return {v1::STATUS_CONFLICT, std::move(msg)};
-}
-
-std::string q(const std::string& s) {
-  return "'" + s + "'";
-}
 
 uint32_t broadcast_of(const Ipv4Prefix& p) {
   return p.addr | ~p.mask();
@@ -52,54 +40,6 @@ std::optional<std::pair<std::string, std::string>> first_overlap(
       return std::pair{ids[i - 1], ids[i]};
     }
   }
-  return std::nullopt;
-}
-
-bool same(const google::protobuf::Message& a, const google::protobuf::Message& b) {
-  return google::protobuf::util::MessageDifferencer::Equals(a, b);
-}
-
-// Stores `obj` under `key`, honouring idempotency: identical is fine, different needs replace.
-template <typename T>
-std::optional<ModelError> put_as(std::map<std::string, T>& map, const std::string& key,
-                                 const T& obj, bool replace, const char* kind) {
-  if (key.empty()) return invalid(std::string(kind) + " without an id");
-  auto it = map.find(key);
-  if (it != map.end() && !same(it->second, obj) && !replace) {
-    return ModelError{v1::STATUS_ALREADY_EXISTS,
-                      std::string(kind) + " " + q(key) +
-                          " already exists with different contents (send it with replace to "
-                          "change it)"};
-  }
-  map[key] = obj;
-  return std::nullopt;
-}
-
-// Objects keyed by their `id` field.
-template <typename T>
-std::optional<ModelError> put(std::map<std::string, T>& map, const T& obj, bool replace,
-                              const char* kind) {
-  return put_as(map, obj.id(), obj, replace, kind);
-}
-
-// An address a VTEP can have: not 0.0.0.0/8, loopback, multicast, class E or broadcast.
-bool unicast_ipv4(uint32_t ip) {
-  const uint32_t first = ip >> 24;
-  return first != 0 && first != 127 && first < 224;
-}
-
-// Inside `p`, and neither its network nor its broadcast address (for prefixes up to /30).
-bool host_address_in(const Ipv4Prefix& p, uint32_t ip) {
-  if (!p.contains(ip)) return false;
-  return p.depth >= 31 || (ip != p.addr && ip != (p.addr | ~p.mask()));
-}
-
-// Canonical forms, so that "AA:BB:.." and "aa:bb:.." are the same object.
-std::optional<ModelError> normalize_mac(std::string& mac, const std::string& what) {
-  const auto m = parse_mac(mac);
-  if (!m || !is_unicast_mac(*m))
-    return invalid(what + ": " + q(mac) + " is not a unicast MAC address");
-  mac = format_mac(*m);
   return std::nullopt;
 }
 
@@ -129,6 +69,8 @@ const char* object_kind_name(v1::ObjectKind kind) {
       return "SNAT binding";
     case v1::OBJECT_KIND_REMOTE_HOST:
       return "remote host";
+    case v1::OBJECT_KIND_FLOATING_IP_GATEWAY:
+      return "floating IP gateway";
     default:
       return "object";
   }
@@ -149,6 +91,9 @@ bool TenantModel::supported(v1::ObjectKind kind) {
     case v1::OBJECT_KIND_NETWORK_ACL:
     case v1::OBJECT_KIND_SECURITY_GROUP:
     case v1::OBJECT_KIND_REMOTE_HOST:
+    case v1::OBJECT_KIND_FLOATING_IP:
+    case v1::OBJECT_KIND_FLOATING_IP_GATEWAY:
+    case v1::OBJECT_KIND_SNAT_BINDING:
       return true;
     default:
       return false;
@@ -177,6 +122,7 @@ const v1::RemoteHost* TenantModel::remote_host_of(const v1::VmPort& p) const {
 
 std::optional<ModelError> TenantModel::set_host(const v1::HostIdentity& host) {
   v1::HostIdentity h = host;
+  if (!h.has_distributed_default()) h.set_distributed_default(host_.distributed_default());
   if (!h.dvr_mac().empty()) {
     std::string mac = h.dvr_mac();
     if (auto e = normalize_mac(mac, "host DVR MAC")) return e;
@@ -337,6 +283,10 @@ std::optional<ModelError> TenantModel::upsert_one(const v1::Object& obj, bool re
       h.set_tunnel_ip(format_ipv4(*ip));
       return put_as(remote_hosts_, h.host_id(), h, replace, "remote host");
     }
+    case v1::Object::kFloatingIp:
+    case v1::Object::kFloatingIpGateway:
+    case v1::Object::kSnatBinding:
+      return upsert_north_south(obj, replace);
     case v1::Object::KIND_NOT_SET:
       return invalid("an object with no kind set");
     default: {
@@ -397,8 +347,12 @@ std::optional<ModelError> TenantModel::remove_one(v1::ObjectKind kind, const std
       if (!routers_.contains(id)) return not_found("no " + what);
       const auto ifs = dependants(interfaces_, [&](const auto& o) { return o.router_id() == id; });
       const auto rts = dependants(routes_, [&](const auto& o) { return o.router_id() == id; });
+      const auto fips = dependants(fips_, [&](const auto& o) { return o.router_id() == id; });
+      const auto snat = dependants(snat_, [&](const auto& o) { return o.router_id() == id; });
       if (auto e = refuse_or_cascade(interfaces_, ifs, "interface")) return e;
       if (auto e = refuse_or_cascade(routes_, rts, "static route")) return e;
+      if (auto e = refuse_or_cascade(fips_, fips, "floating IP")) return e;
+      if (auto e = refuse_or_cascade(snat_, snat, "SNAT binding")) return e;
       routers_.erase(id);
       return std::nullopt;
     }
@@ -407,6 +361,9 @@ std::optional<ModelError> TenantModel::remove_one(v1::ObjectKind kind, const std
       const auto ports = dependants(vm_ports_, [&](const auto& o) { return o.network_id() == id; });
       const auto subs = dependants(subnets_, [&](const auto& o) { return o.network_id() == id; });
       if (auto e = refuse_or_cascade(vm_ports_, ports, "VM port")) return e;
+      const auto gws =
+          dependants(fip_gateways_, [&](const auto& o) { return o.network_id() == id; });
+      if (auto e = refuse_or_cascade(fip_gateways_, gws, "floating IP gateway")) return e;
       for (const auto& s : subs) {
         if (!cascade) break;
         if (auto e = remove_one(v1::OBJECT_KIND_SUBNET, s, true)) return e;
@@ -454,9 +411,17 @@ std::optional<ModelError> TenantModel::remove_one(v1::ObjectKind kind, const std
       interfaces_.erase(id);
       return std::nullopt;
     }
-    case v1::OBJECT_KIND_VM_PORT:
-      if (vm_ports_.erase(id) == 0) return not_found("no " + what);
+    case v1::OBJECT_KIND_VM_PORT: {
+      if (!vm_ports_.contains(id)) return not_found("no " + what);
+      const auto fips = dependants(fips_, [&](const auto& o) { return o.vm_port_id() == id; });
+      if (auto e = refuse_or_cascade(fips_, fips, "floating IP")) return e;
+      vm_ports_.erase(id);
       return std::nullopt;
+    }
+    case v1::OBJECT_KIND_FLOATING_IP:
+    case v1::OBJECT_KIND_FLOATING_IP_GATEWAY:
+    case v1::OBJECT_KIND_SNAT_BINDING:
+      return remove_north_south(kind, id);
     case v1::OBJECT_KIND_STATIC_ROUTE:
       if (routes_.erase(id) == 0) return not_found("no " + what);
       return std::nullopt;
@@ -521,6 +486,8 @@ std::optional<ModelError> TenantModel::remove_one(v1::ObjectKind kind, const std
                         "; change that network first or ask for a cascade");
       }
       if (auto e = refuse_or_cascade(vm_ports_, ports, "VM port")) return e;
+      const auto snat = dependants(snat_, [&](const auto& o) { return o.host_id() == id; });
+      if (auto e = refuse_or_cascade(snat_, snat, "SNAT binding")) return e;
       for (const auto& n : nets) {
         auto* hosts = networks_[n].mutable_bum_flood_hosts();
         hosts->erase(std::remove(hosts->begin(), hosts->end(), id), hosts->end());
@@ -594,9 +561,12 @@ std::optional<ModelError> TenantModel::validate_overlay() const {
 
 std::optional<ModelError> TenantModel::validate() const {
   if (auto e = validate_overlay()) return e;
+  if (auto e = validate_north_south()) return e;
   // Networks: the segmentation id is the VXLAN VNI between hosts, so it must be unique.
   std::map<uint32_t, std::string> network_of_vni;
   for (const auto& [id, n] : networks_) {
+    // Provider (flat/VLAN) networks: north_south_rules.cc.
+    if (n.provider_type() != v1::PROVIDER_TYPE_OVERLAY) continue;
     if (n.segmentation_id() == 0 || n.segmentation_id() > kMaxSegmentationId) {
       return invalid("network " + q(id) + ": segmentation id " +
                      std::to_string(n.segmentation_id()) + " is outside 1.." +
@@ -820,6 +790,15 @@ v1::ObjectList TenantModel::list(v1::ObjectKind kind) const {
       break;
     case v1::OBJECT_KIND_REMOTE_HOST:
       add_all(remote_hosts_, &v1::Object::mutable_remote_host);
+      break;
+    case v1::OBJECT_KIND_FLOATING_IP:
+      add_all(fips_, &v1::Object::mutable_floating_ip);
+      break;
+    case v1::OBJECT_KIND_FLOATING_IP_GATEWAY:
+      add_all(fip_gateways_, &v1::Object::mutable_floating_ip_gateway);
+      break;
+    case v1::OBJECT_KIND_SNAT_BINDING:
+      add_all(snat_, &v1::Object::mutable_snat_binding);
       break;
     default:
       break;

@@ -51,6 +51,25 @@ class TenantModel {
   // The remote host a VM port lives on, or nullptr (a local port, or one nobody located).
   const api::v1::RemoteHost* remote_host_of(const api::v1::VmPort& p) const;
 
+  // North-south (docs/north-south.md).
+  const std::map<std::string, api::v1::FloatingIp>& floating_ips() const { return fips_; }
+  const std::map<std::string, api::v1::FloatingIpGateway>& fip_gateways() const {
+    return fip_gateways_;
+  }
+  // By router id.
+  const std::map<std::string, api::v1::SnatBinding>& snat_bindings() const { return snat_; }
+  // The host's agent mode, UNSPECIFIED resolved (DVR_SNAT when snat_node is set, else DVR).
+  api::v1::AgentMode agent_mode() const;
+  // True when this host routes `r`: a distributed router on every host but a legacy one; a
+  // centralized router only on the host its SNAT binding names.
+  bool routes_here(const api::v1::Router& r) const;
+  // The host that hosts the router's SNAT (and, if centralized, the router), or "" for none.
+  std::string snat_host_of(const std::string& router_id) const;
+  // The router's SNAT address: the binding's, or the router's external gateway IP.
+  std::string snat_ip_of(const api::v1::SnatBinding& b) const;
+  // This host's floating-IP gateway on an external network, or nullptr.
+  const api::v1::FloatingIpGateway* local_fip_gateway(const std::string& network_id) const;
+
   // The VM port bound to a dataplane port, if any.
   const api::v1::VmPort* port_bound_to(const std::string& dataplane_port) const;
 
@@ -58,8 +77,11 @@ class TenantModel {
   std::optional<ModelError> upsert_one(const api::v1::Object& obj, bool replace);
   std::optional<ModelError> remove_one(api::v1::ObjectKind kind, const std::string& id,
                                        bool cascade);
+  std::optional<ModelError> upsert_north_south(const api::v1::Object& obj, bool replace);
+  std::optional<ModelError> remove_north_south(api::v1::ObjectKind kind, const std::string& id);
   std::optional<ModelError> validate() const;
   std::optional<ModelError> validate_overlay() const;
+  std::optional<ModelError> validate_north_south() const;  // north_south_rules.cc
 
   api::v1::HostIdentity host_;
   std::map<std::string, api::v1::Router> routers_;
@@ -71,6 +93,9 @@ class TenantModel {
   std::map<std::string, api::v1::NetworkAcl> acls_;
   std::map<std::string, api::v1::SecurityGroup> groups_;
   std::map<std::string, api::v1::RemoteHost> remote_hosts_;
+  std::map<std::string, api::v1::FloatingIp> fips_;
+  std::map<std::string, api::v1::FloatingIpGateway> fip_gateways_;
+  std::map<std::string, api::v1::SnatBinding> snat_;
 };
 
 const char* object_kind_name(api::v1::ObjectKind kind);  // "router", "network", ...

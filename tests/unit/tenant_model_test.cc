@@ -814,38 +814,25 @@ TEST_F(TenantModelTest, SetHostNormalizesAndValidates) {
 
 // --- Kinds this version does not store -------------------------------------------------------
 
-TEST_F(TenantModelTest, UnsupportedKindsAreUnimplemented) {
+TEST_F(TenantModelTest, UnspecifiedKindIsUnimplemented) {
   ASSERT_TRUE(IsOk(Upsert(Tenant("a", 100))));
   const std::string before = Snapshot();
-
-  v1::Object fip;
-  fip.mutable_floating_ip()->set_id("fip1");
-  fip.mutable_floating_ip()->set_router_id("a-r");
-  EXPECT_TRUE(IsError(Upsert({fip}), v1::STATUS_UNIMPLEMENTED, {}));
-  // In a batch, nothing else is applied either.
-  EXPECT_TRUE(IsError(Upsert({MakeRouter("r2"), fip}), v1::STATUS_UNIMPLEMENTED, {}));
-  v1::Object snat;
-  snat.mutable_snat_binding()->set_router_id("a-r");
-  EXPECT_TRUE(IsError(Upsert({snat, MakeRouter("r2")}), v1::STATUS_UNIMPLEMENTED, {}));
-  EXPECT_EQ(Snapshot(), before);
-
-  EXPECT_TRUE(IsError(Remove(v1::OBJECT_KIND_SNAT_BINDING, "a-r"), v1::STATUS_UNIMPLEMENTED,
-                      {"SNAT binding"}));
-  EXPECT_TRUE(IsError(Remove(v1::OBJECT_KIND_FLOATING_IP, "fip1", true, /*missing_ok=*/true),
-                      v1::STATUS_UNIMPLEMENTED, {"floating IP"}));
+  v1::Object empty;
+  // An object with no kind is refused, and in a batch nothing else is applied either.
+  EXPECT_TRUE(IsError(Upsert({MakeRouter("r2"), empty}), v1::STATUS_INVALID_ARGUMENT, {"no kind"}));
   EXPECT_TRUE(IsError(Remove(v1::OBJECT_KIND_UNSPECIFIED, "a-r"), v1::STATUS_UNIMPLEMENTED, {}));
   EXPECT_EQ(Snapshot(), before);
 
   // list() has no status: the API layer answers UNIMPLEMENTED when supported() says no.
   for (v1::ObjectKind k : kKinds) EXPECT_TRUE(TenantModel::supported(k)) << k;
-  EXPECT_TRUE(TenantModel::supported(v1::OBJECT_KIND_NETWORK_ACL));
-  EXPECT_TRUE(TenantModel::supported(v1::OBJECT_KIND_SECURITY_GROUP));
-  EXPECT_TRUE(TenantModel::supported(v1::OBJECT_KIND_REMOTE_HOST));
   for (v1::ObjectKind k :
-       {v1::OBJECT_KIND_UNSPECIFIED, v1::OBJECT_KIND_FLOATING_IP, v1::OBJECT_KIND_SNAT_BINDING}) {
-    EXPECT_FALSE(TenantModel::supported(k)) << k;
-    EXPECT_EQ(model_.list(k).objects_size(), 0) << k;
+       {v1::OBJECT_KIND_NETWORK_ACL, v1::OBJECT_KIND_SECURITY_GROUP, v1::OBJECT_KIND_REMOTE_HOST,
+        v1::OBJECT_KIND_FLOATING_IP, v1::OBJECT_KIND_SNAT_BINDING,
+        v1::OBJECT_KIND_FLOATING_IP_GATEWAY}) {
+    EXPECT_TRUE(TenantModel::supported(k)) << k;
   }
+  EXPECT_FALSE(TenantModel::supported(v1::OBJECT_KIND_UNSPECIFIED));
+  EXPECT_EQ(model_.list(v1::OBJECT_KIND_UNSPECIFIED).objects_size(), 0);
 }
 
 // --- Limits ----------------------------------------------------------------------------------
@@ -1012,15 +999,6 @@ TEST_F(TenantModelTest, NoVmPortIsBoundToTheEmptyName) {
   ASSERT_TRUE(IsOk(Upsert(Tenant("a", 100))));
   ASSERT_TRUE(IsOk(Upsert({MakePort("remote", "a-n", "fa:16:3e:00:00:20", {"10.0.0.11"})})));
   EXPECT_EQ(model_.port_bound_to(""), nullptr);
-}
-
-// MINOR: upserting an object of a kind this dvrd does not store answers "this dvrd does not
-// implement that object kind yet", naming neither the kind nor the object (remove() names the
-// kind).
-TEST_F(TenantModelTest, UnimplementedUpsertNamesTheKindAndObject) {
-  v1::Object fip;
-  fip.mutable_floating_ip()->set_id("fip1");
-  EXPECT_TRUE(IsError(Upsert({fip}), v1::STATUS_UNIMPLEMENTED, {"floating IP", "'fip1'"}));
 }
 
 }  // namespace
