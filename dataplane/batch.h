@@ -17,12 +17,22 @@ struct PacketMeta {
   uint16_t router;     // l2-switch: the router whose gateway MAC the frame was sent to
   uint16_t out_port;   // ip4-lookup: the egress port
   uint8_t gateway;     // l2-switch: index of that gateway in the network's gateway list
-  uint8_t reserved;
+  uint8_t flags;       // kMeta* below
   uint32_t next_hop;   // ip4-lookup: the route's next hop id
   uint8_t dst_mac[6];  // ip4-lookup: the resolved destination MAC
 };
 
 inline constexpr uint16_t kNoNetwork = UINT16_MAX;
+
+// PacketMeta::flags.
+// The stage that set `network` and `router` already decided the packet is routed by that router
+// (it arrived translated from an external network, or over the overlay for SNAT): l2-switch
+// leaves it alone.
+inline constexpr uint8_t kMetaRouted = 1;
+// ip4-lookup: the next hop is the router's external gateway; nat44-out takes the packet.
+inline constexpr uint8_t kMetaExternal = 2;
+// Sent here by another host for the router's default SNAT: never sent back over the overlay.
+inline constexpr uint8_t kMetaForSnat = 4;
 
 struct Batch {
   uint16_t rx_port = 0;

@@ -63,6 +63,9 @@ struct alignas(64) WorkerCounters {
   Counter flow_cache_hits, flow_cache_misses;
   // The overlay: frames encapsulated to / decapsulated from other hosts, extra flood copies.
   Counter vxlan_encapsulated, vxlan_decapsulated, flood_copies;
+  // North-south: translated towards / away from VMs, SNAT sessions created, packets sent to the
+  // router's SNAT host, packets looped back to this host's own external addresses.
+  Counter nat_inbound, nat_outbound, snat_sessions_created, snat_redirected, nat_hairpinned;
   std::atomic<uint64_t> config_generation{0};
   StageCounters stages[kMaxStages];
   PortCounters ports[kMaxPorts];

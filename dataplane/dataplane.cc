@@ -97,6 +97,7 @@ Dataplane::~Dataplane() {
   while (control_tx_->pop(m)) rte_pktmbuf_free(m);
   l3_.reset();
   underlay_.reset();
+  ext_neighbors_.reset();
   publish();  // the last version held the tenant state; release it while the EAL is up
   workers_.clear();
   ports_.reset();
@@ -144,6 +145,8 @@ void Dataplane::publish(const std::string& leaving) {
   next->l3 = l3_.get();
   next->underlay_owner = underlay_;
   next->underlay = underlay_.get();
+  next->ext_neighbors_owner = ext_neighbors_;
+  next->ext_neighbors = ext_neighbors_.get();
   next->control_tx = control_tx_.get();
   next->conntrack = conntrack_.get();
   next->tsc_per_ms = std::max<uint64_t>(1, rte_get_tsc_hz() / 1000);
@@ -157,6 +160,11 @@ void Dataplane::set_l3(std::shared_ptr<const L3State> l3) {
 
 void Dataplane::set_underlay(std::shared_ptr<const UnderlayState> underlay) {
   underlay_ = std::move(underlay);
+  publish();
+}
+
+void Dataplane::set_external_neighbors(std::shared_ptr<const ExternalNeighbors> neighbors) {
+  ext_neighbors_ = std::move(neighbors);
   publish();
 }
 
@@ -261,6 +269,11 @@ std::vector<WorkerSnapshot> Dataplane::worker_stats() const {
     s.vxlan_encapsulated = c.vxlan_encapsulated.get();
     s.vxlan_decapsulated = c.vxlan_decapsulated.get();
     s.flood_copies = c.flood_copies.get();
+    s.nat_inbound = c.nat_inbound.get();
+    s.nat_outbound = c.nat_outbound.get();
+    s.snat_sessions_created = c.snat_sessions_created.get();
+    s.snat_redirected = c.snat_redirected.get();
+    s.nat_hairpinned = c.nat_hairpinned.get();
     s.rx_queues = i < cfg.rx_by_worker.size() ? cfg.rx_by_worker[i].size() : 0;
     s.config_generation = c.config_generation.load(std::memory_order_relaxed);
     for (size_t st = 0; st < w.pipeline().size(); ++st) {

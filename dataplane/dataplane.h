@@ -55,6 +55,8 @@ struct WorkerSnapshot {
   uint64_t conntrack_created = 0, conntrack_revoked = 0;
   uint64_t flow_cache_hits = 0, flow_cache_misses = 0;
   uint64_t vxlan_encapsulated = 0, vxlan_decapsulated = 0, flood_copies = 0;
+  uint64_t nat_inbound = 0, nat_outbound = 0, snat_sessions_created = 0, snat_redirected = 0,
+           nat_hairpinned = 0;
   std::vector<StageSnapshot> stages;
 };
 
@@ -81,6 +83,8 @@ class Dataplane {
   // Publishes a new version with these underlay paths (and the current tenant state).
   void set_underlay(std::shared_ptr<const UnderlayState> underlay);
   const UnderlayState* underlay() const { return underlay_.get(); }
+  // Publishes a new version with these external neighbour MACs.
+  void set_external_neighbors(std::shared_ptr<const ExternalNeighbors> neighbors);
   // A buffer for a frame the control thread builds; nullptr when the pool is empty.
   rte_mbuf* alloc_mbuf();
   // Queues a frame the control thread built for transmission on `port` by worker 0. False (and
@@ -135,6 +139,7 @@ class Dataplane {
   std::unique_ptr<PortManager> ports_;
   std::shared_ptr<const L3State> l3_;
   std::shared_ptr<const UnderlayState> underlay_;
+  std::shared_ptr<const ExternalNeighbors> ext_neighbors_;
   std::unique_ptr<ControlTxQueue> control_tx_;
   std::unique_ptr<ConnTable> conntrack_;
   uint64_t conntrack_expired_ = 0;

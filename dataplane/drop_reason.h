@@ -61,6 +61,22 @@ enum class DropReason : uint8_t {
   kUnderlayNotLocal,     // IPv4 on the uplink for another address than our tunnel IP
   kUnderlayUnsupported,  // to our tunnel IP, but not ARP, ping or VXLAN (or another ethertype)
   kUnderlayArpIgnored,   // ARP on the uplink that is not for our tunnel IP
+  // North-south (stages/external_input.cc, nat44_out.cc, nat/): external networks and NAT
+  kExternalUnknownVlan,  // on an external port: a VLAN (or untagged) no served network uses
+  kExternalNotLocal,     // IPv4 on an external network for an address this host does not serve
+  kExternalUnsupported,  // on an external network: neither ARP nor IPv4, or to our gateway
+                         // address but not ping
+  kExternalArpIgnored,   // ARP on an external network that is not for an address we serve
+  kExternalUnresolved,   // the external next hop has no ARP entry yet (its resolution is asked)
+  kNoExternalPath,       // the router's external network is not served on this host
+  kSnatDisabled,         // external-bound from a VM without a floating IP, enable_snat=false
+  kNoSnatHost,           // ... and the router's SNAT is bound to no (known) host
+  kSnatNotHosted,        // sent here for SNAT over the overlay, but this host does not serve it
+  kSnatNoSession,        // to a SNAT address: no session holds that port
+  kSnatPortsExhausted,   // a new SNAT session, and no port of the range was free
+  kNatUntranslatable,    // SNAT needs ports: a fragment, a protocol other than TCP/UDP/ICMP
+                         // echo, a truncated header, or an ICMP error quoting no session
+  kHairpinQueueFull,     // to a floating IP / SNAT address of this host: the loop-back was full
   kCount,
 };
 
@@ -112,6 +128,19 @@ inline constexpr std::array<const char*, kDropReasonCount> kDropReasonNames = {
     "underlay_not_local",
     "underlay_unsupported",
     "underlay_arp_ignored",
+    "external_unknown_vlan",
+    "external_not_local",
+    "external_unsupported",
+    "external_arp_ignored",
+    "external_unresolved",
+    "no_external_path",
+    "snat_disabled",
+    "no_snat_host",
+    "snat_not_hosted",
+    "snat_no_session",
+    "snat_ports_exhausted",
+    "nat_untranslatable",
+    "hairpin_queue_full",
 };
 
 static_assert(kDropReasonNames.back() != nullptr, "every drop reason needs a name");
@@ -124,11 +153,16 @@ inline constexpr const char* drop_reason_name(DropReason r) {
 enum class PuntReason : uint8_t {
   kArp,          // ARP on a port bound to no VM port: counted by the control thread, for visibility
   kUnderlayArp,  // an ARP reply to our tunnel IP: the control thread learns the underlay neighbour
+  kExternalArp,  // ARP on an external network from a neighbour (reply or announcement): learnt
+  // A packet whose external next hop is unresolved (it is dropped): the control thread sends an
+  // ARP request. The mbuf's hash.fdir.lo holds the neighbour's address (host order) and
+  // hash.fdir.hi the external network's index.
+  kExternalResolve,
   kCount,
 };
 
 inline constexpr size_t kPuntReasonCount = static_cast<size_t>(PuntReason::kCount);
-inline constexpr std::array<const char*, kPuntReasonCount> kPuntReasonNames = {"arp",
-                                                                               "underlay_arp"};
+inline constexpr std::array<const char*, kPuntReasonCount> kPuntReasonNames = {
+    "arp", "underlay_arp", "external_arp", "external_resolve"};
 
 }  // namespace dvr::dp

@@ -27,7 +27,8 @@ inline bool filter_applies(const L3State& l3, uint16_t rx_port, uint16_t src_net
   if (l3.ports[rx_port].sg_egress != nullptr) return true;
   if (out_port < l3.ports.size() && l3.ports[out_port].sg_ingress != nullptr) return true;
   if (dst_net == kNoNetwork) return false;  // switched: ACLs see routed traffic only
-  return l3.networks[src_net].acl_egress != nullptr || l3.networks[dst_net].acl_ingress != nullptr;
+  return (src_net != kNoNetwork && l3.networks[src_net].acl_egress != nullptr) ||
+         l3.networks[dst_net].acl_ingress != nullptr;
 }
 
 // Judges `jobs[0..n)` (all of `batch`, whose rx port is bound to network `src_net`, or

@@ -13,6 +13,7 @@
 #include "counters.h"
 #include "exception_queue.h"
 #include "l3_state.h"
+#include "nat/external_neighbors.h"
 #include "overlay/underlay_state.h"
 
 struct rte_ring;
@@ -46,6 +47,9 @@ struct ForwardingConfig {
   // The underlay paths to remote hosts; republished on its own when underlay neighbours change.
   std::shared_ptr<const UnderlayState> underlay_owner;
   const UnderlayState* underlay = nullptr;
+  // MACs of external neighbours; republished on its own when ARP resolves or ages one.
+  std::shared_ptr<const ExternalNeighbors> ext_neighbors_owner;
+  const ExternalNeighbors* ext_neighbors = nullptr;
   // The connection-tracking table of security groups; lives as long as the dataplane.
   ConnTable* conntrack = nullptr;
   uint64_t tsc_per_ms = 1;  // for conntrack's millisecond clock

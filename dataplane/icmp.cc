@@ -61,7 +61,10 @@ void drop_with_icmp_error(rte_mbuf* m, const PacketMeta& meta, uint16_t rx_port,
                           DropReason reason, uint8_t type, uint8_t code, uint16_t next_hop_mtu) {
   const L3State* l3 = ctx.l3();
   rte_ipv4_hdr* ip = ipv4_of(m, meta);
-  const bool can_build = meta.l3_offset == sizeof(rte_ether_hdr) && rte_pktmbuf_is_contiguous(m) &&
+  // A packet routed after arriving translated, or over the overlay for SNAT, did not come from a
+  // gateway address on its network: there is none to answer from (no error is sent).
+  const bool can_build = (meta.flags & kMetaRouted) == 0 &&
+                         meta.l3_offset == sizeof(rte_ether_hdr) && rte_pktmbuf_is_contiguous(m) &&
                          rte_pktmbuf_headroom(m) >= kIcmpErrorHeaders &&
                          may_answer_with_error(m, meta);
   if (!can_build || !ctx.take_icmp_error_token()) {

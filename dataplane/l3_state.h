@@ -16,6 +16,7 @@ struct rte_hash;
 namespace dvr::dp {
 
 class RouteTable;
+class SnatPool;
 struct AclTable;
 struct SgPolicy;
 
@@ -52,6 +53,16 @@ struct NetworkState {
   uint16_t flood_ports_count = 0;
   uint32_t flood_vteps_begin = 0;
   uint16_t flood_vteps_count = 0;
+
+  // An external (provider) network this host serves: it has a dataplane port here (through the
+  // host's physnet mapping) and this host's floating-IP gateway address on it.
+  bool external = false;
+  uint16_t ext_port = UINT16_MAX;         // the dataplane port
+  uint16_t vlan = 0;                      // 0: untagged (flat)
+  uint32_t ext_gateway_ip = 0;            // ours (host order): ARP requests come from it
+  rte_ether_addr ext_gateway_mac{};       // ours: the source of every frame we send on it
+  uint32_t ext_subnet = 0, ext_mask = 0;  // the subnet holding ext_gateway_ip: on-link
+  uint32_t upstream_ip = 0;               // that subnet's gateway: for everything else
 
   // The gateway a frame to `mac` is for, or -1 (a network has a handful of gateways at most).
   int gateway_index(const rte_ether_addr& mac) const {
@@ -90,6 +101,8 @@ enum class NextHopKind : uint8_t {
   kConnected,  // destination is on the egress network: resolve the packet's own address
   kGateway,    // static route: the gateway was resolved when the version was built
   kLocal,      // one of the router's own addresses
+  kExternal,   // the router's external gateway (its default route): nat44-out translates and
+               // sends the packet on `network`, the external network, or to the SNAT host
 };
 
 struct NextHop {
@@ -132,6 +145,34 @@ struct RouterState {
   bool present = false;
   bool admin_up = true;
   const RouteTable* table = nullptr;
+  // distributed=false, hosted here: its gateway MACs exist on this host only, so frames it
+  // routes to other hosts carry the gateway MAC (not this host's DVR MAC).
+  bool centralized = false;
+  // North-south. Traffic to the external network from a VM without a floating IP: translated
+  // here when `snat_pool` is set (this host serves the router's SNAT), else sent over the overlay
+  // to `snat_vtep`'s host; dropped when SNAT is off or bound nowhere.
+  uint16_t ext_network = kNoIndex;
+  bool snat_enabled = false;
+  uint16_t snat_pool = kNoIndex;  // index into L3State::snat_pools
+  uint16_t snat_vtep = kNoIndex;
+};
+
+// An address this host serves on an external network.
+enum class ExtAddrKind : uint8_t { kGateway, kFloatingIp, kSnat };
+struct ExtAddr {
+  ExtAddrKind kind = ExtAddrKind::kGateway;
+  uint16_t router = kNoIndex;   // floating IP, SNAT
+  uint16_t network = kNoIndex;  // the external network
+  uint32_t outside_ip = 0;      // host order: the address itself
+  uint32_t inside_ip = 0;       // floating IP: the fixed IP it translates to
+  uint16_t pool = kNoIndex;     // SNAT: index into L3State::snat_pools
+};
+
+// Which external network a frame on an external port belongs to.
+struct ExtPortVlan {
+  uint16_t port = UINT16_MAX;
+  uint16_t vlan = 0;  // 0: untagged
+  uint16_t network = kNoIndex;
 };
 
 // Hash keys: 8 bytes, so that rte_hash compares them with one instruction.
@@ -169,6 +210,24 @@ struct L3State {
   rte_hash* vtep_by_ip = nullptr;     // tunnel IP (uint64, host order) -> VTEP index (data)
   std::vector<uint16_t> flood_ports;  // ranges named by NetworkState
   std::vector<uint16_t> flood_vteps;
+
+  // North-south (docs/north-south.md).
+  std::vector<ExtPortVlan> ext_ports;  // a handful: one per served external network
+  std::array<bool, 32> is_ext_port{};  // [dpdk port id]
+  rte_hash* ext_addrs = nullptr;       // neighbor_key(ext network, address) -> ExtAddr*
+  rte_hash* fip_by_fixed = nullptr;    // neighbor_key(router, fixed IP) -> ExtAddr* (a FIP)
+  std::vector<ExtAddr> ext_addr_entries;
+  // SNAT sessions outlive versions: the control thread keeps a pool for as long as the router's
+  // SNAT binding (address and port range) stays the same on this host.
+  std::vector<std::shared_ptr<SnatPool>> snat_pools;
+
+  // The external network a frame on `port` with `vlan` belongs to, or kNoIndex.
+  uint16_t ext_network_of(uint16_t port, uint16_t vlan) const {
+    for (const ExtPortVlan& e : ext_ports) {
+      if (e.port == port && e.vlan == vlan) return e.network;
+    }
+    return kNoIndex;
+  }
 };
 
 }  // namespace dvr::dp

@@ -7,12 +7,14 @@
 
 #include "stages/arp.h"
 #include "stages/eth_input.h"
+#include "stages/external_input.h"
 #include "stages/filter.h"
 #include "stages/ip4_fast.h"
 #include "stages/ip4_input.h"
 #include "stages/ip4_lookup.h"
 #include "stages/ip4_rewrite.h"
 #include "stages/l2_switch.h"
+#include "stages/nat44_out.h"
 #include "stages/port_input.h"
 #include "stages/punt_classify.h"
 #include "stages/uplink_input.h"
@@ -28,12 +30,14 @@ Pipeline Pipeline::standard() {
   p.add(std::make_unique<EthInputStage>());
   p.add(std::make_unique<XconnectStage>());
   p.add(std::make_unique<UplinkInputStage>());
+  p.add(std::make_unique<ExternalInputStage>());
   p.add(std::make_unique<PortInputStage>());
   p.add(std::make_unique<ArpStage>());
   p.add(std::make_unique<L2SwitchStage>());
   p.add(std::make_unique<Ip4InputStage>());
   p.add(std::make_unique<Ip4LookupStage>());
   p.add(std::make_unique<FilterStage>());
+  p.add(std::make_unique<Nat44OutStage>());
   p.add(std::make_unique<Ip4RewriteStage>());
   p.add(std::make_unique<PuntClassifyStage>());
   return p;

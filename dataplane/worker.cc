@@ -39,6 +39,7 @@ uint32_t Worker::poll_once() {
       pipeline_.run(batch, ctx_);
     }
   }
+  run_loopback();
   if (id_ == 0) {
     ctx_.drain_tx_handoffs();
     ctx_.drain_control_tx();
@@ -54,7 +55,19 @@ void Worker::process_burst(uint16_t rx_port, rte_mbuf** pkts, uint16_t n) {
   batch.count = n;
   for (uint16_t i = 0; i < n; ++i) batch.pkts[i] = pkts[i];
   pipeline_.run(batch, ctx_);
+  run_loopback();
   ctx_.flush();
+}
+
+void Worker::run_loopback() {
+  // Once per poll: what the loop-back itself sends back waits for the next poll, so a
+  // misconfiguration cannot keep a worker here.
+  Batch batch;
+  for (int round = 0; round < 2; ++round) {
+    batch.count = ctx_.take_loopback(batch.pkts, batch.rx_port);
+    if (batch.count == 0) return;
+    pipeline_.run(batch, ctx_);
+  }
 }
 
 int Worker::run() {

@@ -34,6 +34,9 @@ class Worker {
   void process_burst(uint16_t rx_port, rte_mbuf** pkts, uint16_t n);
 
  private:
+  // Runs the packets queued by WorkerContext::loopback (hairpinned NAT traffic).
+  void run_loopback();
+
   uint16_t id_;
   unsigned lcore_;
   const ConfigPublisher& publisher_;

@@ -1,5 +1,7 @@
 #include "worker_context.h"
 
+#include "batch.h"
+
 #include <algorithm>
 
 #include <rte_cycles.h>
@@ -70,6 +72,32 @@ void WorkerContext::punt(rte_mbuf* pkt, uint16_t port, PuntReason reason) {
     return;
   }
   counters_.punted.inc();
+}
+
+void WorkerContext::loopback(rte_mbuf* pkt, uint16_t port, uint16_t router) {
+  if (loopback_count_ == kLoopbackSize) {
+    drop_routed(pkt, port, router, DropReason::kHairpinQueueFull);
+    return;
+  }
+  loopback_pkts_[loopback_count_] = pkt;
+  loopback_port_[loopback_count_++] = port;
+  counters_.nat_hairpinned.inc();
+}
+
+uint16_t WorkerContext::take_loopback(rte_mbuf** pkts, uint16_t& port) {
+  if (loopback_count_ == 0) return 0;
+  port = loopback_port_[0];
+  uint16_t n = 0, rest = 0;
+  for (uint16_t i = 0; i < loopback_count_; ++i) {
+    if (loopback_port_[i] == port && n < kBurstSize) {
+      pkts[n++] = loopback_pkts_[i];
+    } else {
+      loopback_pkts_[rest] = loopback_pkts_[i];
+      loopback_port_[rest++] = loopback_port_[i];
+    }
+  }
+  loopback_count_ = rest;
+  return n;
 }
 
 void WorkerContext::drop_removed_port(rte_mbuf* pkt) {

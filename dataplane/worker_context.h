@@ -52,6 +52,13 @@ class WorkerContext {
     buf.pkts[buf.count++] = pkt;
     dirty_ports_ |= 1u << port;
   }
+  // Queues the packet to go through the pipeline again, as if received on `port` (an external
+  // port): traffic to a floating IP or SNAT address this host serves turns around here instead
+  // of leaving. Runs at the end of the worker's poll; dropped when the queue is full.
+  void loopback(rte_mbuf* pkt, uint16_t port, uint16_t router);
+  // Moves the queued loop-back packets of one port into `pkts` (at most kBurstSize); returns how
+  // many, and that port in `port`.
+  uint16_t take_loopback(rte_mbuf** pkts, uint16_t& port);
   // Hands the packet to the control thread.
   void punt(rte_mbuf* pkt, uint16_t port, PuntReason reason);
 
@@ -83,6 +90,10 @@ class WorkerContext {
   ExceptionQueue& exceptions_;
   const ForwardingConfig* config_ = nullptr;
   std::unique_ptr<FlowCache> flow_cache_;
+  static constexpr uint16_t kLoopbackSize = 64;
+  uint16_t loopback_count_ = 0;
+  rte_mbuf* loopback_pkts_[kLoopbackSize];
+  uint16_t loopback_port_[kLoopbackSize];
   uint32_t dirty_ports_ = 0;  // bit p: tx_[p] holds packets
   static_assert(kMaxPorts <= 32, "dirty_ports_ is a 32-bit mask");
   TxBuffer tx_[kMaxPorts];

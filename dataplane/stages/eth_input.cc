@@ -34,6 +34,7 @@ void EthInputStage::process(Batch& batch, WorkerContext& ctx) {
     meta.ethertype = type;
     meta.l3_offset = l3;
     meta.network = kNoNetwork;
+    meta.flags = 0;
     arp += type == RTE_ETHER_TYPE_ARP;
     batch.keep(out, i);
   }

@@ -6,8 +6,11 @@ namespace dvr::dp {
 
 void FilterStage::process(Batch& batch, WorkerContext& ctx) {
   const L3State* l3 = ctx.l3();
-  if (l3 == nullptr || !l3->ports[batch.rx_port].bound) return;
-  const uint16_t src_net = l3->ports[batch.rx_port].network;
+  if (l3 == nullptr) return;
+  // Routed packets from an unbound port (an external network, or the overlay for SNAT) were
+  // judged by their source's filters where they came from: only the destination's apply.
+  const bool bound = l3->ports[batch.rx_port].bound;
+  const uint16_t src_net = bound ? l3->ports[batch.rx_port].network : kNoNetwork;
 
   FilterJob jobs[kBurstSize];
   uint16_t n = 0;
@@ -24,7 +27,7 @@ void FilterStage::process(Batch& batch, WorkerContext& ctx) {
   // Everything the filters did not pass is gone (dropped and counted by run_filters).
   bool gone[kBurstSize] = {};
   for (uint16_t j = 0; j < n; ++j) gone[jobs[j].pkt] = true;
-  const uint16_t passed = run_filters(batch, ctx, src_net, jobs, n);
+  const uint16_t passed = run_filters(batch, ctx, src_net, jobs, n, /*source_checked=*/!bound);
   for (uint16_t j = 0; j < passed; ++j) gone[jobs[j].pkt] = false;
   uint16_t out = 0;
   for (uint16_t i = 0; i < batch.count; ++i) {

@@ -115,7 +115,7 @@ void Ip4FastStage::process(Batch& batch, WorkerContext& ctx) {
       continue;
     }
     // To another host: this host's DVR MAC as source (docs/overlay.md), then VXLAN.
-    eth->src_addr = l3->dvr_mac;
+    eth->src_addr = l3->routers[router].centralized ? nh.src_mac : l3->dvr_mac;
     const EncapResult r = vxlan_output(ctx, m, nh.vtep, l3->networks[nh.network].vni);
     if (r != EncapResult::kQueued) {
       ctx.drop_routed(m, batch.rx_port, router, encap_drop_reason(r));

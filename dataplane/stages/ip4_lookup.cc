@@ -99,6 +99,13 @@ void Ip4LookupStage::process(Batch& batch, WorkerContext& ctx) {
       drop_with_icmp_error(m, meta, rx, ctx, DropReason::kTtlExceeded, kIcmpTimeExceeded, 0);
       continue;
     }
+    if (nh.kind == NextHopKind::kExternal) {
+      // nat44-out translates it and picks the external next hop.
+      meta.flags |= kMetaExternal;
+      meta.out_port = kNoPort;
+      keep[i] = true;
+      continue;
+    }
     // A connected route's own hit (no /32 for the address) and an unresolved static-route
     // gateway both mean nobody has the address.
     if (nh.kind != NextHopKind::kGateway || !nh.resolved) {

@@ -32,7 +32,7 @@ bool to_remote_host(rte_mbuf* m, const PacketMeta& meta, const NextHop& nh, uint
   }
   decrement_ttl(ip);
   rte_ether_hdr* eth = eth_of(m);
-  eth->src_addr = l3.dvr_mac;
+  eth->src_addr = l3.routers[meta.router].centralized ? nh.src_mac : l3.dvr_mac;
   std::memcpy(eth->dst_addr.addr_bytes, meta.dst_mac, sizeof(meta.dst_mac));
   const EncapResult r = vxlan_output(ctx, m, nh.vtep, l3.networks[nh.network].vni);
   if (r != EncapResult::kQueued) {

@@ -32,7 +32,7 @@ void L2SwitchStage::process(Batch& batch, WorkerContext& ctx) {
   for (uint16_t i = 0; i < batch.count; ++i) {
     keep[i] = false;
     PacketMeta& meta = batch.meta[i];
-    if (meta.network == kNoNetwork) {
+    if (meta.network == kNoNetwork || (meta.flags & kMetaRouted) != 0) {
       keep[i] = true;
       continue;
     }

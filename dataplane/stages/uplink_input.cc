@@ -155,6 +155,7 @@ void UplinkInputStage::process(Batch& batch, WorkerContext& ctx) {
   // host's DVR MAC; then one bulk L2 lookup for the unicast ones.
   HashBatch fdb;
   uint16_t network_of[kBurstSize];
+  bool to_route[kBurstSize] = {};
   for (uint16_t j = 0; j < senders.size(); ++j) {
     const uint16_t i = senders.packet(j);
     rte_mbuf* m = batch.pkts[i];
@@ -195,12 +196,35 @@ void UplinkInputStage::process(Batch& batch, WorkerContext& ctx) {
         ctx.drop(m, rx, DropReason::kVxlanMalformed);
         continue;
       }
+      if (rte_is_same_ether_addr(&eth->dst_addr, &l3->dvr_mac)) {
+        // Addressed to our DVR MAC: the sender routed it to this host for its router's default
+        // SNAT (nat44-out). The router is the one of the source's subnet.
+        const Gateway* src_gw = gateway_for(net, rte_be_to_cpu_32(ipv4_of(m, meta)->src_addr));
+        if (src_gw == nullptr) {
+          ctx.drop(m, rx, DropReason::kVxlanNotLocal);
+          continue;
+        }
+        meta.router = src_gw->router;
+        meta.gateway = static_cast<uint8_t>(src_gw - net.gateways.data());
+        meta.flags |= kMetaRouted | kMetaForSnat;
+        to_route[i] = true;
+        continue;
+      }
       const Gateway* gw = gateway_for(net, rte_be_to_cpu_32(ipv4_of(m, meta)->dst_addr));
       if (gw == nullptr) {
         ctx.drop(m, rx, DropReason::kVxlanNotLocal);
         continue;
       }
       eth->src_addr = gw->mac;
+    }
+    if (const int g = net.gateway_index(eth->dst_addr); g >= 0) {
+      // To a gateway of a centralized router this host hosts: the sender's host only switched
+      // the frame here; route it.
+      meta.router = net.gateways[g].router;
+      meta.gateway = static_cast<uint8_t>(g);
+      meta.flags |= kMetaRouted;
+      to_route[i] = true;
+      continue;
     }
     if (meta.ethertype == RTE_ETHER_TYPE_ARP) {
       overlay_arp(m, meta, rx, vtep, *l3, ctx);
@@ -238,7 +262,12 @@ void UplinkInputStage::process(Batch& batch, WorkerContext& ctx) {
     for (uint16_t j = 0; j < passed; ++j)
       ctx.transmit(batch.pkts[filtered[j].pkt], filtered[j].out_port);
   }
-  batch.count = 0;
+  // Only frames to route here (for our SNAT, or to a centralized router we host) go on.
+  uint16_t out = 0;
+  for (uint16_t i = 0; i < batch.count; ++i) {
+    if (to_route[i]) batch.keep(out, i);
+  }
+  batch.count = out;
 }
 
 }  // namespace dvr::dp

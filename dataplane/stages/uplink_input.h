@@ -1,7 +1,8 @@
 // Everything that arrives on the overlay uplink: underlay ARP (answered for our tunnel IP,
 // replies handed to the control thread to learn the neighbour), ping to the tunnel IP, and VXLAN
-// from other hosts, decapsulated and delivered to local VM ports. Nothing from the uplink goes
-// further down the chain.
+// from other hosts, decapsulated and delivered to local VM ports. Only frames another host sent
+// here to be routed (for a router's default SNAT, or to the gateway of a centralized router this
+// host hosts) go further down the chain.
 #pragma once
 
 #include "../stage.h"
