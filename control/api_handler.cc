@@ -141,6 +141,10 @@ v1::Response ApiHandler::handle(const v1::Request& req, ClientInfo& /*client*/) 
         return conntrack_dump(dp_, req.conntrack());
       case v1::Request::kUnderlay:
         return tenant_.underlay(req.underlay());
+      case v1::Request::kSnatSessions:
+        return tenant_.snat_sessions(req.snat_sessions());
+      case v1::Request::kExternal:
+        return tenant_.external(req.external());
       default:
         return error(v1::STATUS_UNIMPLEMENTED, "unknown request type");
     }
@@ -244,6 +248,11 @@ v1::Response ApiHandler::stats(const v1::StatsRequest& req) {
     o->set_vxlan_encapsulated(w.vxlan_encapsulated);
     o->set_vxlan_decapsulated(w.vxlan_decapsulated);
     o->set_flood_copies(w.flood_copies);
+    o->set_nat_inbound(w.nat_inbound);
+    o->set_nat_outbound(w.nat_outbound);
+    o->set_snat_sessions_created(w.snat_sessions_created);
+    o->set_snat_redirected(w.snat_redirected);
+    o->set_nat_hairpinned(w.nat_hairpinned);
     for (const dp::StageSnapshot& st : w.stages) {
       v1::StageStats* ss = o->add_stages();
       ss->set_name(st.name);
@@ -257,6 +266,7 @@ v1::Response ApiHandler::stats(const v1::StatsRequest& req) {
     p->set_packets(dp_.punts_received()[i]);
   }
   tenant_.fill_router_stats(*out);
+  tenant_.fill_snat_stats(*out);
   v1::ConntrackStats* ct = out->mutable_conntrack();
   ct->set_capacity(dp_.conntrack().capacity());
   ct->set_live(dp_.conntrack().count_live(dp_.conntrack_now_ms()));

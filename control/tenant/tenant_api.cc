@@ -25,6 +25,7 @@ v1::Response TenantApi::commit(TenantModel previous) {
     return from_error(*e);
   }
   underlay_.configure(model_.host(), model_.remote_hosts(), forwarding_.vteps());
+  external_.configure(forwarding_.externals());
   return status(v1::STATUS_OK);
 }
 
@@ -148,6 +149,7 @@ void TenantApi::ports_changed(const std::string& leaving) {
   // Binding a port never exceeds a limit, so this cannot fail.
   forwarding_.apply(model_, leaving);
   underlay_.configure(model_.host(), model_.remote_hosts(), forwarding_.vteps(), leaving);
+  external_.configure(forwarding_.externals());
 }
 
 v1::Response TenantApi::underlay(const v1::UnderlayRequest&) const {
@@ -157,11 +159,85 @@ v1::Response TenantApi::underlay(const v1::UnderlayRequest&) const {
 }
 
 void TenantApi::on_punt(const dp::PuntItem& item) {
-  if (item.reason == dp::PuntReason::kUnderlayArp) underlay_.on_arp_reply(item.pkt);
+  switch (item.reason) {
+    case dp::PuntReason::kUnderlayArp:
+      underlay_.on_arp_reply(item.pkt);
+      break;
+    case dp::PuntReason::kExternalArp:
+      external_.on_arp(item.pkt, item.port);
+      break;
+    case dp::PuntReason::kExternalResolve:
+      external_.on_resolve(item.pkt);
+      break;
+    default:
+      break;
+  }
 }
 
 void TenantApi::tick() {
   underlay_.tick();
+  external_.tick();
+  // A full pass over a pool's slots every 64 ticks (or sooner for small port ranges).
+  const uint32_t now = dp_.conntrack_now_ms();
+  for (const auto& [id, pool] : forwarding_.snat_pools()) {
+    pool->sweep(now, pool->slot_count() / 64 + 1);
+  }
+}
+
+v1::Response TenantApi::external(const v1::ExternalRequest&) const {
+  v1::Response r = status(v1::STATUS_OK);
+  *r.mutable_external() = external_.status();
+  return r;
+}
+
+v1::Response TenantApi::snat_sessions(const v1::SnatSessionsRequest& req) const {
+  if (!req.router_id().empty() && !model_.routers().contains(req.router_id())) {
+    return status(v1::STATUS_NOT_FOUND, "no router '" + req.router_id() + "'");
+  }
+  const uint32_t limit = req.limit() == 0 ? 1000 : req.limit();
+  const uint32_t now = dp_.conntrack_now_ms();
+  v1::Response r = status(v1::STATUS_OK);
+  v1::SnatSessions* out = r.mutable_snat_sessions();
+  uint64_t matched = 0;
+  for (const auto& [id, pool] : forwarding_.snat_pools()) {
+    if (!req.router_id().empty() && id != req.router_id()) continue;
+    const std::string outside = format_ipv4(pool->snat_ip());
+    pool->for_each(now, [&](const dp::SnatSessionView& v) {
+      if (v.expires_in_ms == 0) return true;  // expired, not swept yet
+      if (++matched > limit) return true;
+      v1::SnatSession* s = out->add_sessions();
+      s->set_router_id(id);
+      s->set_protocol(dp::nat_proto_name(v.proto));
+      s->set_inside_ip(format_ipv4(v.inside_ip));
+      s->set_inside_port(v.inside_port);
+      s->set_outside_ip(outside);
+      s->set_outside_port(v.outside_port);
+      s->set_state(v.state);
+      s->set_idle_seconds(v.idle_ms / 1000);
+      s->set_expires_in_seconds(v.expires_in_ms / 1000);
+      return true;
+    });
+  }
+  out->set_matched(matched);
+  return r;
+}
+
+void TenantApi::fill_snat_stats(v1::Stats& stats) const {
+  const uint32_t now = dp_.conntrack_now_ms();
+  for (const auto& [id, pool] : forwarding_.snat_pools()) {
+    uint64_t live[dp::kNatProtoCount];
+    pool->count_live(now, live);
+    v1::SnatStats* s = stats.add_snat();
+    s->set_router_id(id);
+    s->set_snat_ip(format_ipv4(pool->snat_ip()));
+    s->mutable_ports()->set_min(pool->port_min());
+    s->mutable_ports()->set_max(pool->port_max());
+    s->set_tcp_sessions(live[static_cast<size_t>(dp::NatProto::kTcp)]);
+    s->set_udp_sessions(live[static_cast<size_t>(dp::NatProto::kUdp)]);
+    s->set_icmp_sessions(live[static_cast<size_t>(dp::NatProto::kIcmp)]);
+    s->set_exhausted(pool->exhausted());
+    s->set_expired(pool->expired());
+  }
 }
 
 void TenantApi::fill_router_stats(v1::Stats& stats) const {

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "dvr.pb.h"
+#include "external/external_resolver.h"
 #include "tenant_forwarding.h"
 #include "tenant_model.h"
 #include "underlay/underlay_resolver.h"
@@ -12,7 +13,7 @@ namespace dvr {
 
 class TenantApi {
  public:
-  explicit TenantApi(dp::Dataplane& dp) : dp_(dp), forwarding_(dp), underlay_(dp) {}
+  explicit TenantApi(dp::Dataplane& dp) : dp_(dp), forwarding_(dp), underlay_(dp), external_(dp) {}
 
   api::v1::Response upsert(const api::v1::UpsertRequest& req);
   api::v1::Response remove(const api::v1::DeleteRequest& req);
@@ -22,11 +23,14 @@ class TenantApi {
   api::v1::Response host_set(const api::v1::HostSetRequest& req);
   api::v1::Response filter_counters(const api::v1::FilterCountersRequest& req) const;
   api::v1::Response underlay(const api::v1::UnderlayRequest& req) const;
-  // The control thread's periodic work for the tenant state: punted frames (underlay ARP
-  // replies) and the underlay's ARP timers.
+  api::v1::Response snat_sessions(const api::v1::SnatSessionsRequest& req) const;
+  api::v1::Response external(const api::v1::ExternalRequest& req) const;
+  // The control thread's periodic work for the tenant state: punted frames (underlay and
+  // external ARP, external next hops to resolve), ARP timers, and the SNAT sessions' sweep.
   void on_punt(const dp::PuntItem& item);
   void tick();
   void fill_router_stats(api::v1::Stats& stats) const;
+  void fill_snat_stats(api::v1::Stats& stats) const;
 
   // Ports come and go: re-bind VM ports. `leaving` is a port about to be removed.
   void ports_changed(const std::string& leaving = {});
@@ -40,6 +44,7 @@ class TenantApi {
   TenantModel model_;
   TenantForwarding forwarding_;
   UnderlayResolver underlay_;
+  ExternalResolver external_;
 };
 
 }  // namespace dvr

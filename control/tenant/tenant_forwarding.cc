@@ -1,13 +1,12 @@
 #include "tenant_forwarding.h"
 
 #include <rte_hash.h>
-#include <rte_hash_crc.h>
-#include <rte_lcore.h>
 
 #include <set>
 #include <stdexcept>
 
 #include "net_addr.h"
+#include "u64_hash.h"
 
 namespace dvr {
 
@@ -19,18 +18,6 @@ rte_ether_addr to_ether(const std::string& text) {
   rte_ether_addr a{};
   if (const auto m = parse_mac(text)) std::copy(m->begin(), m->end(), a.addr_bytes);
   return a;
-}
-
-rte_hash* make_hash(const std::string& name, size_t entries) {
-  rte_hash_parameters p{};
-  p.name = name.c_str();
-  p.entries = static_cast<uint32_t>(std::max<size_t>(64, entries * 2));
-  p.key_len = sizeof(uint64_t);
-  p.hash_func = rte_hash_crc;
-  p.socket_id = static_cast<int>(rte_socket_id());
-  rte_hash* h = rte_hash_create(&p);
-  if (h == nullptr) throw std::runtime_error("cannot create hash table " + name);
-  return h;
 }
 
 }  // namespace
@@ -181,6 +168,18 @@ std::optional<ModelError> TenantForwarding::apply(const TenantModel& model,
       }
     }
   }
+  // A router with an external gateway, routed here: its default route leads to nat44-out.
+  for (const auto& [id, r] : model.routers()) {
+    if (r.external_network_id().empty() || !model.routes_here(r)) continue;
+    NextHopInfo x;
+    x.hop.kind = dp::NextHopKind::kExternal;
+    x.hop.router = static_cast<uint16_t>(*routers_.find(id));
+    x.hop.network = static_cast<uint16_t>(*networks_.find(r.external_network_id()));
+    x.origin = "external";
+    x.nexthop = r.external_gateway_ip();
+    wanted["X|" + id] = x;
+    route_keys[id].push_back({{0, 0}, "X|" + id});
+  }
   for (const auto& [id, sr] : model.static_routes()) {
     const uint32_t gw = *parse_ipv4(sr.nexthop());
     const std::string key = "G|" + sr.router_id() + "|" + sr.nexthop();
@@ -321,6 +320,7 @@ std::shared_ptr<dp::L3State> TenantForwarding::build(const TenantModel& model,
     dp::RouterState& rs = st->routers[*idx];
     rs.present = true;
     rs.admin_up = r.admin_state_up();
+    rs.centralized = !model.distributed(r) && model.routes_here(r);
     rs.table = t->second->table();
   }
   for (const auto& [id, n] : model.networks()) {
@@ -337,6 +337,8 @@ std::shared_ptr<dp::L3State> TenantForwarding::build(const TenantModel& model,
     const auto net = networks_.find(s.network_id());
     const auto router = routers_.find(ri.router_id());
     if (!net || !router) continue;
+    // A centralized router hosted elsewhere has no gateway here (build_north_south).
+    if (!model.routes_here(model.routers().at(ri.router_id()))) continue;
     dp::NetworkState& ns = st->networks[*net];
     dp::Gateway& g = ns.gateways[ns.gateway_count++];
     g.ip = *parse_ipv4(s.gateway_ip());
@@ -348,11 +350,13 @@ std::shared_ptr<dp::L3State> TenantForwarding::build(const TenantModel& model,
   size_t n_ips = 0;
   for (const auto& [id, p] : model.vm_ports()) n_ips += static_cast<size_t>(p.fixed_ips_size());
   // Hash values point into these vectors: reserve first, so that they never move.
-  st->neighbor_entries.reserve(n_ips);
-  st->l2_entries.reserve(model.vm_ports().size());
+  // (Gateways of centralized routers hosted elsewhere join both tables: build_north_south.)
+  const size_t n_gateways = model.interfaces().size();
+  st->neighbor_entries.reserve(n_ips + n_gateways);
+  st->l2_entries.reserve(model.vm_ports().size() + n_gateways);
   const std::string serial = std::to_string(hash_serial_++);
-  st->neighbors = make_hash("dvr_nb_" + serial, n_ips);
-  st->l2 = make_hash("dvr_l2_" + serial, model.vm_ports().size());
+  st->neighbors = dp::make_u64_hash("dvr_nb_" + serial, n_ips + n_gateways);
+  st->l2 = dp::make_u64_hash("dvr_l2_" + serial, model.vm_ports().size() + n_gateways);
 
   for (const auto& [id, p] : model.vm_ports()) {
     const auto net = networks_.find(p.network_id());
@@ -393,6 +397,7 @@ std::shared_ptr<dp::L3State> TenantForwarding::build(const TenantModel& model,
     }
   }
   build_overlay(model, ports, *st);
+  build_north_south(model, ports, *st);
   for (dp::NextHop& nh : st->next_hops) {
     if (nh.kind != dp::NextHopKind::kGateway || nh.network >= st->networks.size()) continue;
     nh.dst_filtered = st->networks[nh.network].acl_ingress != nullptr ||
@@ -408,8 +413,8 @@ void TenantForwarding::build_overlay(const TenantModel& model,
     std::copy(mac->begin(), mac->end(), st.dvr_mac.addr_bytes);
   }
   const std::string serial = std::to_string(hash_serial_++);
-  st.vni_networks = make_hash("dvr_vni_" + serial, model.networks().size());
-  st.vtep_by_ip = make_hash("dvr_vtep_" + serial, model.remote_hosts().size());
+  st.vni_networks = dp::make_u64_hash("dvr_vni_" + serial, model.networks().size());
+  st.vtep_by_ip = dp::make_u64_hash("dvr_vtep_" + serial, model.remote_hosts().size());
   // Hash values are small integers + 1 (a stored 0 would read as "not found").
   auto as_data = [](uint32_t v) { return reinterpret_cast<void*>(uintptr_t{v} + 1); };
   st.vteps.resize(vteps_.size_bound());

@@ -16,6 +16,8 @@
 
 #include "dataplane.h"
 #include "filter_compiler.h"
+#include "nat/snat_pool.h"
+#include "net_addr.h"
 #include "route_table/router_routes.h"
 #include "tenant_model.h"
 
@@ -37,6 +39,19 @@ class IndexMap {
   uint32_t next_ = 0;
   std::map<std::string, uint32_t> map_;
   std::vector<uint32_t> free_;
+};
+
+// An external network this host serves, as last published (for the external resolver and
+// `dvrctl external show`).
+struct ExternalView {
+  std::string network_id, physical_network, port_name;
+  uint16_t network = 0;         // index
+  uint16_t port = dp::kNoPort;  // kNoPort: no mapping or the port is absent
+  uint16_t vlan = 0;
+  uint32_t gateway_ip = 0, upstream_ip = 0;
+  Mac gateway_mac{};
+  bool served = false;                           // port and floating-IP gateway both present
+  std::vector<uint32_t> floating_ips, snat_ips;  // translated here
 };
 
 // What dvrctl shows about a route.
@@ -61,6 +76,12 @@ class TenantForwarding {
   // VTEP indices of the remote hosts, as last published (the underlay paths use the same).
   const IndexMap& vteps() const { return vteps_; }
   const FilterCompiler& filters() const { return filters_; }
+  // North-south: the external networks, and the SNAT pools of the routers whose SNAT this host
+  // serves (by router id), as last published.
+  const std::vector<ExternalView>& externals() const { return externals_; }
+  const std::map<std::string, std::shared_ptr<dp::SnatPool>>& snat_pools() const {
+    return snat_pools_;
+  }
 
  private:
   struct NextHopInfo {
@@ -75,6 +96,11 @@ class TenantForwarding {
   // The overlay part of a version: DVR MAC, VTEPs, the VNI and VTEP hashes, flood lists.
   void build_overlay(const TenantModel& model, const std::map<std::string, uint16_t>& ports,
                      dp::L3State& st);
+  // The north-south part (north_south_forwarding.cc): served external networks, the addresses
+  // this host answers for on them, floating IPs, routers' SNAT; and centralized routers hosted
+  // elsewhere, whose gateways become remote L2 destinations.
+  void build_north_south(const TenantModel& model, const std::map<std::string, uint16_t>& ports,
+                         dp::L3State& st);
 
   dp::Dataplane& dp_;
   FilterCompiler filters_;
@@ -85,6 +111,8 @@ class TenantForwarding {
   std::map<uint32_t, NextHopInfo> hops_;  // by next-hop id, as last published
   std::map<uint32_t, std::unique_ptr<dp::RouterRoutes>> tables_;  // by router index
   uint64_t hash_serial_ = 0;
+  std::vector<ExternalView> externals_;
+  std::map<std::string, std::shared_ptr<dp::SnatPool>> snat_pools_;
 };
 
 }  // namespace dvr
