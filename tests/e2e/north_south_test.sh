@@ -13,7 +13,9 @@
 #     and h3 lists their sessions;
 #   - moving the SNAT association to h2 (made dvr_snat) restores a2's outbound connectivity,
 #     now from h2's MAC;
-#   - hairpin: a2 reaches a1's floating IP from inside the cloud (SNAT, then DNAT on h1).
+#   - hairpin: a2 reaches a1's floating IP from inside the cloud (SNAT, then DNAT on h1);
+#   - tenant B's router rb is centralized (distributed=false), hosted on h3: b1@h1 reaches
+#     b3@h3 across subnets, h1 only switches to rb's gateway over the overlay, h3 routes.
 # Usage: north_south_test.sh [DVRD DVRCTL]
 # shellcheck source=tests/e2e/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -23,7 +25,7 @@ e2e_init north_south "$@"
 need_tool socat sha256sum ping tcpdump timeout
 /usr/bin/python3 -c 'import scapy.all' 2>/dev/null || skip "scapy (python3-scapy) is missing"
 
-MH_VMS=(a1 a2 a3)
+MH_VMS=(a1 a2 a3 b1 b3)
 EXT_CIDR=203.0.113.0/25
 UPSTREAM=203.0.113.1
 SERVER=203.0.113.200
@@ -104,6 +106,8 @@ for h in "${MH_HOSTS[@]}"; do
   mh_ctl "$h" router add ra --tenant tenant-a --external-network ext \
     --external-gateway-ip "$SNAT_IP" --snat --replace || fail "router ra's gateway on $h"
   mh_ctl "$h" snat add ra --host h3 || fail "snat add on $h"
+  mh_ctl "$h" router add rb --tenant tenant-b --distributed false --replace || fail "rb on $h"
+  mh_ctl "$h" snat add rb --host h3 || fail "hosting rb on h3, on $h"
   mh_ctl "$h" floating-ip add fip-a1 --router ra --floating-ip "$FIP_A1" \
     --fixed-ip "${MH_VM_IP[a1]}" --vm-port pa1 || fail "floating-ip on $h"
 done
@@ -234,6 +238,16 @@ expect_eq "h2 sent a2's traffic to the SNAT host (at least 1000 packets)" \
 
 check "hairpin: a2 reaches a1's floating IP from inside the cloud"
 out=$(vmx a2 ping -c 3 -i 0.2 -W 5 "$FIP_A1" 2>&1) || fail "a2 cannot ping $FIP_A1: $out"
+
+check "centralized router rb (hosted on h3): b1@h1 reaches b3@h3; h1 does not route it"
+out=$(vmx b1 ping -c 3 -i 0.2 -W 5 "${MH_VM_IP[b3]}" 2>&1) || fail "b1 cannot ping b3 through rb on h3: $out"
+hctl h1 --json stats >"$E2E_TMP/stats-h1.json" || fail "stats on h1"
+hctl h3 --json stats >"$E2E_TMP/stats-h3.json" || fail "stats on h3"
+expect_eq "packets rb routed on h1" "$(jq_file "$E2E_TMP/stats-h1.json" 'rstat(d, "rb")')" 0
+expect_eq "rb routed b1's pings and b3's replies on h3 (at least 6)" \
+  "$(jq_file "$E2E_TMP/stats-h3.json" 'rstat(d, "rb") >= 6')" true
+# b1 still reaches nobody of tenant A (the same addresses, another router).
+out=$(vmx b1 ping -c 2 -i 0.2 -W 2 "$SERVER" 2>&1) && fail "b1 (rb has no external gateway) reached the internet"
 
 check "moving ra's SNAT to h2 (now dvr_snat) restores a2's outbound connectivity"
 mh_ctl h2 host set --agent-mode dvr_snat || fail "h2 to dvr_snat"
