@@ -98,7 +98,8 @@ Options:
                          65536 with --dev; 40 bytes per slot, 2 slots per connection). When it
                          is full, new connections are dropped and counted as conntrack_full
   --conntrack-timeout STATE=SECONDS
-                         idle timeout of a connection state (repeatable). STATE is one of
+                         idle timeout of a connection state (repeatable), for security groups
+                         and SNAT sessions alike. STATE is one of
                          tcp_syn_sent (120), tcp_syn_recv (60), tcp_established (7200),
                          tcp_fin_wait (120), tcp_time_wait (120), tcp_close (10), udp_new (30),
                          udp_replied (180), icmp (30), other_new (60), other_replied (600)
