@@ -38,6 +38,11 @@ bool is_icmp_echo_request(rte_mbuf* m, const PacketMeta& meta) {
 }
 
 void send_echo_reply(rte_mbuf* m, const PacketMeta& meta, uint16_t rx_port, WorkerContext& ctx) {
+  make_echo_reply(m, meta, ctx);
+  ctx.transmit(m, rx_port);
+}
+
+void make_echo_reply(rte_mbuf* m, const PacketMeta& meta, WorkerContext& ctx) {
   rte_ether_hdr* eth = eth_of(m);
   const rte_ether_addr sender = eth->src_addr;
   eth->src_addr = eth->dst_addr;
@@ -54,7 +59,6 @@ void send_echo_reply(rte_mbuf* m, const PacketMeta& meta, uint16_t rx_port, Work
   // The type word dropped by 0x0800, so the checksum grows by 0x0800.
   icmp->icmp_cksum = checksum_add(icmp->icmp_cksum, 0x0800);
   ctx.counters().echo_replies.inc();
-  ctx.transmit(m, rx_port);
 }
 
 void drop_with_icmp_error(rte_mbuf* m, const PacketMeta& meta, uint16_t rx_port, WorkerContext& ctx,

@@ -25,6 +25,8 @@ bool is_icmp_echo_request(rte_mbuf* m, const PacketMeta& meta);
 // Turns an echo request to one of the router's addresses into the reply and sends it back out of
 // the rx port.
 void send_echo_reply(rte_mbuf* m, const PacketMeta& meta, uint16_t rx_port, WorkerContext& ctx);
+// The same, without sending it: the caller decides where it goes.
+void make_echo_reply(rte_mbuf* m, const PacketMeta& meta, WorkerContext& ctx);
 
 // Drops the packet under `reason` (counted per port and router) and, budget permitting, recycles
 // its mbuf into an ICMP error to the sender, from the gateway address it sent to (RFC 792: the

@@ -54,7 +54,8 @@ class WorkerContext {
   }
   // Queues the packet to go through the pipeline again, as if received on `port` (an external
   // port): traffic to a floating IP or SNAT address this host serves turns around here instead
-  // of leaving. Runs at the end of the worker's poll; dropped when the queue is full.
+  // of leaving. Runs at the end of the worker's poll; dropped when the queue is full (counted
+  // against `router`, unless kNoIndex).
   void loopback(rte_mbuf* pkt, uint16_t port, uint16_t router);
   // Moves the queued loop-back packets of one port into `pkts` (at most kBurstSize); returns how
   // many, and that port in `port`.

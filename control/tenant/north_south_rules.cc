@@ -257,8 +257,9 @@ std::optional<ModelError> TenantModel::validate_north_south() const {
     bool attached = false;
     const uint32_t fixed = *parse_ipv4(f.fixed_ip());
     for (const auto& [iid, ri] : interfaces_) {
-      if (ri.router_id() != f.router_id()) continue;
-      const v1::Subnet& s = subnets_.at(ri.subnet_id());
+      auto sub = subnets_.find(ri.subnet_id());
+      if (ri.router_id() != f.router_id() || sub == subnets_.end()) continue;  // (checked later)
+      const v1::Subnet& s = sub->second;
       attached |=
           s.network_id() == p->second.network_id() && parse_ipv4_prefix(s.cidr())->contains(fixed);
     }

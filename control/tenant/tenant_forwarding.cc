@@ -439,7 +439,8 @@ void TenantForwarding::build_overlay(const TenantModel& model,
   }
   for (const auto& [id, n] : model.networks()) {
     const auto idx = networks_.find(id);
-    if (!idx) continue;
+    // External (flat/VLAN) networks never cross the overlay: their segmentation id is a VLAN.
+    if (!idx || n.external()) continue;
     const uint64_t vni = n.segmentation_id();
     rte_hash_add_key_data(st.vni_networks, &vni, as_data(*idx));
     dp::NetworkState& ns = st.networks[*idx];

@@ -316,6 +316,12 @@ std::optional<ModelError> TenantModel::remove(v1::ObjectKind kind, const std::st
     if (e->status == v1::STATUS_NOT_FOUND && missing_ok) return std::nullopt;
     return e;
   }
+  // A cascade that took VM ports (with a network, subnet or remote host) takes their floating
+  // IPs too.
+  if (cascade) {
+    std::erase_if(next.fips_,
+                  [&](const auto& f) { return !next.vm_ports_.contains(f.second.vm_port_id()); });
+  }
   if (auto e = next.validate()) return e;
   *this = std::move(next);
   return std::nullopt;
@@ -565,17 +571,18 @@ std::optional<ModelError> TenantModel::validate() const {
   // Networks: the segmentation id is the VXLAN VNI between hosts, so it must be unique.
   std::map<uint32_t, std::string> network_of_vni;
   for (const auto& [id, n] : networks_) {
-    // Provider (flat/VLAN) networks: north_south_rules.cc.
-    if (n.provider_type() != v1::PROVIDER_TYPE_OVERLAY) continue;
-    if (n.segmentation_id() == 0 || n.segmentation_id() > kMaxSegmentationId) {
-      return invalid("network " + q(id) + ": segmentation id " +
-                     std::to_string(n.segmentation_id()) + " is outside 1.." +
-                     std::to_string(kMaxSegmentationId));
-    }
-    if (auto [it, fresh] = network_of_vni.emplace(n.segmentation_id(), id); !fresh) {
-      return conflict("network " + q(id) + ": segmentation id " +
-                      std::to_string(n.segmentation_id()) + " is already used by network " +
-                      q(it->second));
+    // Provider (flat/VLAN) networks have a VLAN id instead: north_south_rules.cc.
+    if (n.provider_type() == v1::PROVIDER_TYPE_OVERLAY) {
+      if (n.segmentation_id() == 0 || n.segmentation_id() > kMaxSegmentationId) {
+        return invalid("network " + q(id) + ": segmentation id " +
+                       std::to_string(n.segmentation_id()) + " is outside 1.." +
+                       std::to_string(kMaxSegmentationId));
+      }
+      if (auto [it, fresh] = network_of_vni.emplace(n.segmentation_id(), id); !fresh) {
+        return conflict("network " + q(id) + ": segmentation id " +
+                        std::to_string(n.segmentation_id()) + " is already used by network " +
+                        q(it->second));
+      }
     }
     if (n.mtu() < 68 || n.mtu() > 9216) {
       return invalid("network " + q(id) + ": MTU " + std::to_string(n.mtu()) +

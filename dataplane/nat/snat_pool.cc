@@ -22,6 +22,14 @@ constexpr uint8_t kTcpFinFlag = 0x01, kTcpSynFlag = 0x02, kTcpRstFlag = 0x04, kT
 constexpr uint32_t kSynOut = 1, kReplySeen = 2, kFinOut = 4, kFinIn = 8, kRst = 16,
                    kEstablished = 32;
 
+// Milliseconds from `stamp` to `now` on the wrapping clock. Workers and the control thread read
+// the clock at different instants: a stamp a little ahead of the reader's `now` is age 0, not
+// 49 days.
+uint32_t age_of(uint32_t now, uint32_t stamp) {
+  const auto d = static_cast<int32_t>(now - stamp);
+  return d < 0 ? 0 : static_cast<uint32_t>(d);
+}
+
 uint64_t inside_word(uint32_t ip, uint16_t port) {
   return kValid | uint64_t{ip} << 16 | port;
 }
@@ -130,7 +138,7 @@ uint32_t SnatPool::timeout_ms(NatProto p, uint32_t st) const {
 }
 
 bool SnatPool::expired(NatProto p, const Slot& s, uint32_t now_ms) const {
-  const uint32_t idle = now_ms - s.last_seen_ms.load(std::memory_order_relaxed);
+  const uint32_t idle = age_of(now_ms, s.last_seen_ms.load(std::memory_order_relaxed));
   return idle > timeout_ms(p, s.state.load(std::memory_order_relaxed));
 }
 
@@ -257,7 +265,7 @@ void SnatPool::for_each(uint32_t now_ms,
     const uint64_t w = s.inside.load(std::memory_order_acquire);
     if (w == 0) continue;
     const uint32_t st = s.state.load(std::memory_order_relaxed);
-    const uint32_t idle = now_ms - s.last_seen_ms.load(std::memory_order_relaxed);
+    const uint32_t idle = age_of(now_ms, s.last_seen_ms.load(std::memory_order_relaxed));
     const uint32_t timeout = timeout_ms(p, st);
     SnatSessionView v{p,
                       static_cast<uint32_t>(w >> 16),

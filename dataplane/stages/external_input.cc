@@ -141,9 +141,19 @@ void ExternalInputStage::process(Batch& batch, WorkerContext& ctx) {
     }
     rte_ipv4_hdr* ip = ipv4_of(m, meta);
     const uint32_t avail = rte_pktmbuf_data_len(m) - meta.l3_offset;
-    // Our own addresses answer ping (a floating IP is the VM's: its pings go through).
+    // Our own addresses answer ping (a floating IP is the VM's: its pings go through). The
+    // reply's source MAC is the request's destination: make that ours first (it may have been
+    // sent to broadcast). A request from one of our own addresses came from a VM of this host
+    // (translated, then looped back): its reply loops back too, to be translated to the VM.
     if (a->kind != ExtAddrKind::kFloatingIp && is_icmp_echo_request(m, meta)) {
-      send_echo_reply(m, meta, rx, ctx);
+      eth_of(m)->dst_addr = l3->networks[network_of[i]].ext_gateway_mac;
+      make_echo_reply(m, meta, ctx);
+      const uint32_t to = rte_be_to_cpu_32(ip->dst_addr);
+      if (ext_addr(*l3, network_of[i], to) != nullptr) {
+        ctx.loopback(m, rx, a->router);
+      } else {
+        ctx.transmit(m, rx);
+      }
       continue;
     }
     DropReason r = DropReason::kCount;
