@@ -5,13 +5,13 @@
 #include <rte_hash.h>
 #include <rte_mbuf.h>
 
-#include <chrono>
 #include <cstring>
 #include <memory>
 
 #include "arp_reply.h"
 #include "nat/external_neighbors.h"
 #include "u64_hash.h"
+#include "underlay/neighbor_status.h"
 
 namespace dvr {
 
@@ -21,9 +21,7 @@ ExternalResolver::ExternalResolver(dp::Dataplane& dp, NeighborTimers timers)
     : dp_(dp), timers_(timers) {}
 
 uint64_t ExternalResolver::now_ms() const {
-  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                   std::chrono::steady_clock::now().time_since_epoch())
-                                   .count());
+  return steady_now_ms();
 }
 
 void ExternalResolver::configure(const std::vector<ExternalView>& externals) {
@@ -192,15 +190,7 @@ v1::ExternalStatus ExternalResolver::status() const {
     for (uint32_t ip : v.snat_ips) ns->add_snat_ips(format_ipv4(ip));
     auto it = nets_.find(v.network);
     if (!v.served || it == nets_.end()) continue;
-    for (const auto& [ip, e] : it->second.table.entries()) {
-      v1::UnderlayNeighbor* n = ns->add_neighbors();
-      n->set_ip(format_ipv4(ip));
-      if (e.has_mac) n->set_mac(format_mac(e.mac));
-      n->set_state(NeighborTable::state_name(e.state));
-      if (e.confirmed_ms != 0)
-        n->set_age_seconds(static_cast<uint32_t>((now - e.confirmed_ms) / 1000));
-      n->set_probes(e.probes);
-    }
+    append_neighbor_rows(it->second.table, now, ns->mutable_neighbors());
   }
   return s;
 }

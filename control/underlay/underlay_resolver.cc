@@ -1,12 +1,12 @@
 #include "underlay_resolver.h"
 
 #include "arp_reply.h"
+#include "neighbor_status.h"
 
 #include <rte_arp.h>
 #include <rte_ether.h>
 #include <rte_mbuf.h>
 
-#include <chrono>
 #include <cstring>
 #include <memory>
 
@@ -28,9 +28,7 @@ UnderlayResolver::UnderlayResolver(dp::Dataplane& dp, NeighborTimers timers)
     : dp_(dp), neighbors_(timers) {}
 
 uint64_t UnderlayResolver::now_ms() const {
-  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                   std::chrono::steady_clock::now().time_since_epoch())
-                                   .count());
+  return steady_now_ms();
 }
 
 void UnderlayResolver::configure(const v1::HostIdentity& host,
@@ -139,15 +137,7 @@ v1::UnderlayStatus UnderlayResolver::status() const {
   s.set_tunnel_ip(format_ipv4(tunnel_ip_) + "/" + std::to_string(onlink_.depth));
   s.set_vxlan_udp_port(udp_port_);
   const uint64_t now = now_ms();
-  for (const auto& [ip, e] : neighbors_.entries()) {
-    v1::UnderlayNeighbor* n = s.add_neighbors();
-    n->set_ip(format_ipv4(ip));
-    if (e.has_mac) n->set_mac(mac_text(e.mac));
-    n->set_state(NeighborTable::state_name(e.state));
-    if (e.confirmed_ms != 0)
-      n->set_age_seconds(static_cast<uint32_t>((now - e.confirmed_ms) / 1000));
-    n->set_probes(e.probes);
-  }
+  append_neighbor_rows(neighbors_, now, s.mutable_neighbors());
   for (const RemotePath& p : remotes_) {
     v1::RemoteHostPath* r = s.add_remote_hosts();
     r->set_host_id(p.host_id);
