@@ -36,4 +36,11 @@ inline DropReason check_ipv4(rte_mbuf* m, const PacketMeta& meta, const RouterSt
   return DropReason::kCount;
 }
 
+// The same checks for a packet to one of this host's own addresses outside any router (the
+// tunnel IP on the uplink, addresses on external networks): no router's admin state applies.
+inline DropReason check_ipv4_to_host(rte_mbuf* m, const PacketMeta& meta) {
+  static const RouterState kNoRouter{true, true, nullptr};
+  return check_ipv4(m, meta, kNoRouter);
+}
+
 }  // namespace dvr::dp

@@ -105,7 +105,6 @@ void ExternalInputStage::process(Batch& batch, WorkerContext& ctx) {
   // lookup of its destination among the addresses we serve.
   HashBatch addrs;
   uint16_t network_of[kBurstSize];
-  static const RouterState kAnyRouter{true, true, nullptr};
   for (uint16_t i = 0; i < batch.count; ++i) {
     rte_mbuf* m = batch.pkts[i];
     PacketMeta& meta = batch.meta[i];
@@ -118,7 +117,7 @@ void ExternalInputStage::process(Batch& batch, WorkerContext& ctx) {
       external_arp(m, meta, rx, network, *l3, ctx);
       continue;
     }
-    if (const DropReason r = check_ipv4(m, meta, kAnyRouter); r != DropReason::kCount) {
+    if (const DropReason r = check_ipv4_to_host(m, meta); r != DropReason::kCount) {
       ctx.drop(m, rx, r == DropReason::kNotIpv4 ? DropReason::kExternalUnsupported : r);
       continue;
     }

@@ -79,8 +79,7 @@ void overlay_arp(rte_mbuf* m, const PacketMeta& meta, uint16_t rx, uint16_t vtep
 
 // What an IPv4 packet on the uplink is; kCount means VXLAN to decapsulate.
 DropReason classify_ipv4(rte_mbuf* m, PacketMeta& meta, const UnderlayState& u) {
-  static const RouterState kAnyRouter{true, true, nullptr};
-  if (const DropReason r = check_ipv4(m, meta, kAnyRouter); r != DropReason::kCount) return r;
+  if (const DropReason r = check_ipv4_to_host(m, meta); r != DropReason::kCount) return r;
   const rte_ipv4_hdr* ip = ipv4_of(m, meta);
   if (rte_be_to_cpu_32(ip->dst_addr) != u.tunnel_ip) return DropReason::kUnderlayNotLocal;
   if (ip->next_proto_id != IPPROTO_UDP) return DropReason::kUnderlayUnsupported;
