@@ -158,11 +158,18 @@ void ExternalResolver::publish() {
   for (const auto& [idx, n] : nets_) count += n.table.entries().size();
   st->entries.reserve(count);  // hash values point into it
   st->macs = dp::make_u64_hash("dvr_extnb_" + std::to_string(serial_++), count);
+  const uint16_t networks = nets_.empty() ? 0 : static_cast<uint16_t>(nets_.rbegin()->first + 1);
+  st->upstream.resize(networks);
+  st->upstream_known.resize(networks);
   for (const auto& [idx, n] : nets_) {
     for (const auto& [ip, e] : n.table.entries()) {
       if (!e.has_mac) continue;
       rte_ether_addr a;
       std::copy(e.mac.begin(), e.mac.end(), a.addr_bytes);
+      if (ip == n.view.upstream_ip) {
+        st->upstream[idx] = a;
+        st->upstream_known[idx] = 1;
+      }
       st->entries.push_back(a);
       const uint64_t key = dp::neighbor_key(idx, ip);
       rte_hash_add_key_data(st->macs, &key, &st->entries.back());

@@ -19,6 +19,15 @@ struct ExternalNeighbors {
 
   rte_hash* macs = nullptr;             // neighbor_key(external network, IP) -> rte_ether_addr*
   std::vector<rte_ether_addr> entries;  // what the hash values point to (reserved, never moved)
+  // Each network's upstream router, by network index, apart: most external traffic goes there,
+  // and an array read is cheaper than a hash lookup.
+  std::vector<rte_ether_addr> upstream;
+  std::vector<uint8_t> upstream_known;
+
+  const rte_ether_addr* upstream_of(uint16_t network) const {
+    return network < upstream_known.size() && upstream_known[network] != 0 ? &upstream[network]
+                                                                           : nullptr;
+  }
 };
 
 }  // namespace dvr::dp

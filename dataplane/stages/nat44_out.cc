@@ -89,6 +89,27 @@ bool external_l2(rte_mbuf* m, PacketMeta& meta, const NetworkState& net,
   return true;
 }
 
+// Sends a translated packet to its external next hop `next_ip` (host order), whose MAC is `mac`;
+// without a MAC the packet is dropped and the control thread asked to resolve it (as with any
+// router's incomplete neighbour entry without a queue).
+void send_external(rte_mbuf* m, PacketMeta& meta, uint16_t network, uint32_t next_ip,
+                   const rte_ether_addr* mac, uint16_t rx, WorkerContext& ctx) {
+  const NetworkState& net = ctx.l3()->networks[network];
+  if (mac == nullptr) {
+    m->hash.fdir.lo = next_ip;
+    m->hash.fdir.hi = network;
+    ctx.count_drop(rx, meta.router, DropReason::kExternalUnresolved);
+    ctx.punt(m, net.ext_port, PuntReason::kExternalResolve);
+    return;
+  }
+  if (!external_l2(m, meta, net, *mac)) {
+    ctx.drop_routed(m, rx, meta.router, DropReason::kEncapNoHeadroom);
+    return;
+  }
+  ctx.counters().routers[meta.router].routed.inc();
+  ctx.transmit(m, net.ext_port);
+}
+
 }  // namespace
 
 void Nat44OutStage::process(Batch& batch, WorkerContext& ctx) {
@@ -108,9 +129,11 @@ void Nat44OutStage::process(Batch& batch, WorkerContext& ctx) {
   if (fips.size() == 0) return;
   fips.lookup(l3->fip_by_fixed);
 
-  // Pass 2: translate (or send to the SNAT host); then one bulk lookup tells which translated
-  // packets are for an address this host serves.
+  // Pass 2: translate (or send to the SNAT host). What goes beyond the upstream router leaves
+  // now; on-link destinations wait for one bulk lookup that tells which are addresses this host
+  // serves.
   const auto now_ms = static_cast<uint32_t>(rte_rdtsc() / ctx.config().tsc_per_ms);
+  const ExternalNeighbors* nb = ctx.config().ext_neighbors;
   HashBatch local;
   uint16_t network_of[kBurstSize];
   for (uint16_t j = 0; j < fips.size(); ++j) {
@@ -151,15 +174,20 @@ void Nat44OutStage::process(Batch& batch, WorkerContext& ctx) {
     ctx.counters().nat_outbound.inc();
     decrement_ttl(ip);
     network_of[i] = network;
-    local.add(neighbor_key(network, rte_be_to_cpu_32(ip->dst_addr)), i);
+    const NetworkState& net = l3->networks[network];
+    const uint32_t dst = rte_be_to_cpu_32(ip->dst_addr);
+    if ((dst & net.ext_mask) == net.ext_subnet) {
+      local.add(neighbor_key(network, dst), i);  // on-link: ours (hairpin) or a neighbour's
+    } else {
+      // Beyond the upstream router: the common case, and no hash lookup.
+      send_external(m, meta, network, net.upstream_ip,
+                    nb != nullptr ? nb->upstream_of(network) : nullptr, rx, ctx);
+    }
   }
   local.lookup(l3->ext_addrs);
 
-  // Pass 3: hairpin what is ours; the rest goes to its external next hop: the destination itself
-  // when on-link, else the subnet's gateway.
+  // Pass 3, on-link destinations: hairpin what is ours; the rest goes to its neighbour.
   HashBatch next;
-  uint32_t next_ip[kBurstSize];
-  const ExternalNeighbors* nb = ctx.config().ext_neighbors;
   for (uint16_t j = 0; j < local.size(); ++j) {
     const uint16_t i = local.packet(j);
     rte_mbuf* m = batch.pkts[i];
@@ -174,32 +202,15 @@ void Nat44OutStage::process(Batch& batch, WorkerContext& ctx) {
       }
       continue;
     }
-    const uint32_t dst = rte_be_to_cpu_32(ipv4_of(m, meta)->dst_addr);
-    next_ip[i] = (dst & net.ext_mask) == net.ext_subnet ? dst : net.upstream_ip;
-    next.add(neighbor_key(network_of[i], next_ip[i]), i);
+    next.add(neighbor_key(network_of[i], rte_be_to_cpu_32(ipv4_of(m, meta)->dst_addr)), i);
   }
   next.lookup(nb != nullptr ? nb->macs : nullptr);
   for (uint16_t j = 0; j < next.size(); ++j) {
     const uint16_t i = next.packet(j);
     rte_mbuf* m = batch.pkts[i];
-    PacketMeta& meta = batch.meta[i];
-    const NetworkState& net = l3->networks[network_of[i]];
-    const rte_ether_addr* mac = next.value<rte_ether_addr>(j);
-    if (mac == nullptr) {
-      // Ask the control thread to resolve it; this packet is lost (as with any router's
-      // incomplete neighbour entry without a queue).
-      m->hash.fdir.lo = next_ip[i];
-      m->hash.fdir.hi = network_of[i];
-      ctx.count_drop(rx, meta.router, DropReason::kExternalUnresolved);
-      ctx.punt(m, net.ext_port, PuntReason::kExternalResolve);
-      continue;
-    }
-    if (!external_l2(m, meta, net, *mac)) {
-      ctx.drop_routed(m, rx, meta.router, DropReason::kEncapNoHeadroom);
-      continue;
-    }
-    ctx.counters().routers[meta.router].routed.inc();
-    ctx.transmit(m, net.ext_port);
+    send_external(m, batch.meta[i], network_of[i],
+                  rte_be_to_cpu_32(ipv4_of(m, batch.meta[i])->dst_addr),
+                  next.value<rte_ether_addr>(j), rx, ctx);
   }
 
   uint16_t out = 0;
