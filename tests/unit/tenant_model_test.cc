@@ -825,10 +825,9 @@ TEST_F(TenantModelTest, UnspecifiedKindIsUnimplemented) {
 
   // list() has no status: the API layer answers UNIMPLEMENTED when supported() says no.
   for (v1::ObjectKind k : kKinds) EXPECT_TRUE(TenantModel::supported(k)) << k;
-  for (v1::ObjectKind k :
-       {v1::OBJECT_KIND_NETWORK_ACL, v1::OBJECT_KIND_SECURITY_GROUP, v1::OBJECT_KIND_REMOTE_HOST,
-        v1::OBJECT_KIND_FLOATING_IP, v1::OBJECT_KIND_SNAT_BINDING,
-        v1::OBJECT_KIND_FLOATING_IP_GATEWAY}) {
+  for (v1::ObjectKind k : {v1::OBJECT_KIND_NETWORK_ACL, v1::OBJECT_KIND_SECURITY_GROUP,
+                           v1::OBJECT_KIND_REMOTE_HOST, v1::OBJECT_KIND_FLOATING_IP,
+                           v1::OBJECT_KIND_SNAT_BINDING, v1::OBJECT_KIND_FLOATING_IP_GATEWAY}) {
     EXPECT_TRUE(TenantModel::supported(k)) << k;
   }
   EXPECT_FALSE(TenantModel::supported(v1::OBJECT_KIND_UNSPECIFIED));
