@@ -5,7 +5,9 @@
 #   2. in-process: tests/bench/pipeline_bench, bursts through the real pipeline with no rx I/O,
 #      REPS repetitions, median cycles/packet and Mpps per path and parameter set (L2, ARP,
 #      routed, routed + network ACL, routed / L2 + stateful security group, VXLAN encap (switched
-#      and routed) and decap), and the overlay paths' cost next to the local paths of the same run;
+#      and routed) and decap, north-south NAT: floating IP out and in, default SNAT out and in),
+#      the overlay paths' cost next to the local paths of the same run, and the NAT paths' cost
+#      next to the routed path of the same run;
 #   3. whole-process: scripts/bench/whole_process.sh, dvrd, dvrd with a 1,000-rule network ACL
 #      (ACL_RULES) and DPDK's l3fwd (built outside the tree from Debian's dpdk-doc sources)
 #      alternately on one worker core, same pcap source and null sink, RUNS runs each, median
@@ -116,6 +118,32 @@ if overlay:
         print("| %s | %.1f | %s | %.1f | %.2f |" % (
             b["run_name"], b.get("pipe_cyc", 0), local["run_name"], local.get("pipe_cyc", 0),
             b.get("pipe_cyc", 0) / local["pipe_cyc"] if local.get("pipe_cyc") else 0))
+# North-south NAT next to east-west routing of the same flow count (same run, same medians).
+def routed_of(name):
+    m = re.match(r"FipSnat/flows:(\d+)/imix:(\d+)$", name)
+    if m:
+        return "Routed/flows:%s/routes:10/routers:1/imix:%s/spread:0" % (m.group(1), m.group(2))
+    m = re.match(r"(?:FipDnat|SnatOut|SnatIn)/flows:(\d+)$", name)
+    return "Routed/flows:%s/routes:10/routers:1/imix:0/spread:0" % m.group(1) if m else None
+nat = [(b, by_name.get(routed_of(b["run_name"]))) for b in rows if routed_of(b["run_name"])]
+if nat:
+    print()
+    print("NAT cost (north-south, floating IP and default SNAT): pipeline cycles/pkt of each NAT path"
+          " and of east-west routing with the same flow count, same run; SNAT sessions created while"
+          " timed (SnatOut; 0: every flow had its session)")
+    print("| NAT path | cycles/pkt | Mpps | routed path | cycles/pkt | ratio | new sessions |")
+    print("|---|---|---|---|---|---|---|")
+    for b, routed in nat:
+        new = "%.0f" % b["snat_new"] if "snat_new" in b else "-"
+        if routed is None:
+            print("| %s | %.1f | %.2f | %s (not run) | - | - | %s |" % (
+                b["run_name"], b.get("pipe_cyc", 0), b.get("pipe_Mpps", 0),
+                routed_of(b["run_name"]), new))
+            continue
+        print("| %s | %.1f | %.2f | %s | %.1f | %.2f | %s |" % (
+            b["run_name"], b.get("pipe_cyc", 0), b.get("pipe_Mpps", 0), routed["run_name"],
+            routed.get("pipe_cyc", 0),
+            b.get("pipe_cyc", 0) / routed["pipe_cyc"] if routed.get("pipe_cyc") else 0, new))
 filtered = [b for b in rows if "acl_MiB" in b or "ct_new" in b]
 if filtered:
     print()

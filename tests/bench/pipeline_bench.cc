@@ -34,6 +34,31 @@
 // packets sent, the other one and flood_copies did not move, and the uplink (encap) or vm1's port
 // (decap) transmitted them all.
 //
+// North-south paths (topology.h, Scale::north_south: external network "public" on port "ext",
+// upstream router resolved, vm1 with floating IP 203.0.113.10, r1's default SNAT on this host at
+// 203.0.113.5 ports 1024-65535). The external hosts are in 198.51.100.0/24 (one address per flow,
+// cycling through .1-.254), beyond the upstream router. The frames are UDP with a checksum (as
+// Linux sends it), so NAT's incremental L4 checksum update is part of the cost. FipSnat sends
+// vm1's frames to external hosts: routed by r1 to its default route, source translated to the
+// floating IP, sent on "ext" to the upstream router's MAC. FipDnat hands the pipeline frames
+// received on "ext" from external hosts for the floating IP: translated to vm1 and routed to it.
+// SnatOut sends vm2's frames (vm2 has no floating IP) to external hosts: PAT to 203.0.113.5 with a
+// session per inside (address, port), so flows differ in vm2's source port; the check pass creates
+// the sessions, the timed loop only finds them (snat_new counts sessions created while timed: 0).
+// SnatIn hands the pipeline the external hosts' replies to those sessions' outside ports (the
+// SnatOut frames of the same flow count are pushed once first, creating or refreshing the
+// sessions, and each reply is addressed to the port its session got): translated back and routed
+// to vm2. The SNAT mapping is endpoint-independent, one outside port per inside port: 64,512
+// ports, and a new session probes 16 candidate ports, so the largest flow count is 30,000 (at
+// about half the range, exhaustion is still negligible; 100k flows cannot exist). The check adds:
+// the worker's nat_outbound (FipSnat, SnatOut) or nat_inbound (FipDnat, SnatIn) counter grew by
+// exactly the packets sent and the other did not move, snat_redirected and nat_hairpinned did
+// not move, "ext" (out) or the VM's port (in) transmitted every packet, r1 routed every packet,
+// nothing was punted (the upstream router's MAC is known); for SnatOut every flow has its session
+// after the pass and the sessions created equal the flows that had none before; for SnatIn every
+// reply refreshed its own flow's session (the pass waits 200 ms first, then each flow's session
+// must have been used within the last 100 ms), so a reply to another flow's port cannot pass.
+//
 // Filtered paths (topology.h, set_filters): RoutedAcl routes the UDP flows through network ACL
 // "bench-acl" (half its rules ingress, half egress; the flows' allow rule sits at 90 % of each
 // direction's list, a deny rule for the same traffic after it); RoutedSg and L2Sg send TCP ACK
@@ -44,6 +69,7 @@
 // the rule hits. Extra counters:
 //   acl_MiB    DPDK memory of the ACL classifiers (as measured when rte_acl built them)
 //   ct_new     conntrack entries created during the timed loop (0: every packet was established)
+//   snat_new   SNAT sessions created during the timed loop (SnatOut; 0: every flow had one)
 #include <benchmark/benchmark.h>
 #include <rte_cycles.h>
 #include <rte_eal.h>
@@ -53,16 +79,20 @@
 
 #include <algorithm>
 #include <array>
+#include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <map>
 #include <numeric>
 #include <string>
+#include <thread>
 #include <tuple>
 #include <vector>
 
 #include "frames.h"
+#include "l3_state.h"
+#include "nat/snat_pool.h"
 #include "topology.h"
 
 namespace dvr::bench {
@@ -81,6 +111,10 @@ const t::Mac6 kGw1 = t::mac("02:0a:00:00:01:01");
 const t::Mac6 kVm1 = t::mac("02:aa:00:00:00:01");
 const t::Mac6 kVm3 = t::mac("02:aa:00:00:00:03");
 const t::Mac6 kRemoteVm1 = t::mac(Overlay::kRemoteVm1Mac);
+const t::Mac6 kGw2 = t::mac("02:0a:00:00:02:01");
+const t::Mac6 kVm2 = t::mac("02:aa:00:00:00:02");
+const t::Mac6 kFipGateway = t::mac(NorthSouth::kFipGatewayMac);
+const t::Mac6 kUpstream = t::mac(NorthSouth::kUpstreamMac);
 
 enum class Path {
   kL2,
@@ -90,6 +124,10 @@ enum class Path {
   kRoutedVxlan,       // vm1 -> rvm2 (n2, on h2): routed here, encapsulated
   kVxlanDecap,        // from the uplink: rvm1 -> vm1, switched on h2
   kVxlanDecapRouted,  // from the uplink: rvm2 -> vm1, routed on h2 (inner source: h2's DVR MAC)
+  kFipSnat,           // vm1 -> external host: floating IP source NAT, out on "ext"
+  kFipDnat,           // from "ext": external host -> vm1's floating IP, to vm1
+  kSnatOut,           // vm2 -> external host: default SNAT (PAT, sessions), out on "ext"
+  kSnatIn,            // from "ext": replies to vm2's SNAT sessions, to vm2
 };
 
 bool encapsulates(Path p) {
@@ -98,12 +136,20 @@ bool encapsulates(Path p) {
 bool decapsulates(Path p) {
   return p == Path::kVxlanDecap || p == Path::kVxlanDecapRouted;
 }
+bool nat_outbound(Path p) {
+  return p == Path::kFipSnat || p == Path::kSnatOut;
+}
+bool nat_inbound(Path p) {
+  return p == Path::kFipDnat || p == Path::kSnatIn;
+}
 bool routed_here(Path p) {
-  return p == Path::kRouted || p == Path::kRoutedVxlan;
+  return p == Path::kRouted || p == Path::kRoutedVxlan || nat_outbound(p) || nat_inbound(p);
 }
 // Where the path's packets come in, and the name of the port they must all leave on.
 uint16_t rx_port(Path p) {
-  return decapsulates(p) ? g_topo->uplink_port() : g_topo->src_port();
+  if (decapsulates(p)) return g_topo->uplink_port();
+  if (nat_inbound(p)) return g_topo->ext_port();
+  return p == Path::kSnatOut ? g_topo->routed_sink_port() : g_topo->src_port();
 }
 const char* out_port_name(Path p) {
   switch (p) {
@@ -114,7 +160,12 @@ const char* out_port_name(Path p) {
     case Path::kL2Vxlan:
     case Path::kRoutedVxlan:
       return Overlay::kUplink;
-    default:  // ARP replies go back to vm1; decapsulated frames are for vm1
+    case Path::kFipSnat:
+    case Path::kSnatOut:
+      return NorthSouth::kExtPort;
+    case Path::kSnatIn:  // to vm2
+      return "sink_r";
+    default:  // ARP replies go back to vm1; decapsulated frames (and FipDnat's) are for vm1
       return "src";
   }
 }
@@ -186,6 +237,31 @@ t::Frame from_h2(const t::Frame& inner, uint32_t vni, uint16_t sport) {
                      t::ipv4(f, t::udp(sport, Overlay::kVxlanPort, vx)));
 }
 
+// An Ethernet + IPv4 + UDP frame of `len` bytes with its UDP checksum computed (NAT updates it
+// incrementally; a frame without one would skip that work).
+t::Frame udp_checksummed(const t::Mac6& dst_mac, const t::Mac6& src_mac, uint32_t src_ip,
+                         uint32_t dst_ip, uint16_t sport, uint16_t dport, uint16_t len) {
+  t::Ipv4Fields f;
+  f.src = src_ip;
+  f.dst = dst_ip;
+  f.ttl = 64;
+  t::Frame p = t::ipv4(f, t::udp(sport, dport, t::bytes(len - 42u, static_cast<uint8_t>(sport))));
+  const size_t seg = p.size() - 20;
+  t::Frame sum(p.begin() + 12, p.begin() + 20);  // the pseudo-header, then the segment
+  sum.insert(sum.end(), {0, 17, static_cast<uint8_t>(seg >> 8), static_cast<uint8_t>(seg)});
+  sum.insert(sum.end(), p.begin() + 20, p.end());
+  auto ck = static_cast<uint16_t>(~t::ones_complement_sum(sum.data(), sum.size()));
+  if (ck == 0) ck = 0xffff;
+  p[26] = static_cast<uint8_t>(ck >> 8);
+  p[27] = static_cast<uint8_t>(ck);
+  return t::ethernet(dst_mac, src_mac, 0x0800, p);
+}
+
+// The external host of a north-south flow: 198.51.100.1 .. .254.
+uint32_t external_host(size_t flow) {
+  return NorthSouth::kRemoteNet | static_cast<uint32_t>(1 + flow % 254);
+}
+
 // The routed flows' destinations: distinct addresses in 172.16.0.0/12 (one route), or with
 // `spread` one address inside each of `flows` extra routes spread over r1's table.
 uint32_t routed_destination(size_t flow, size_t flows, bool spread) {
@@ -202,6 +278,7 @@ FrameSet make_frames(Path path, size_t flows, bool imix, bool spread, bool tcp) 
   fs.stride = (imix ? 1536 : 64) + (decapsulates(path) ? 64 : 0);
   fs.data.assign(flows * fs.stride, 0);
   const bool overlay = encapsulates(path) || decapsulates(path);
+  if (path == Path::kSnatIn) return fs;  // snat_replies() builds them once the sessions exist
   for (size_t i = 0; i < flows; ++i) {
     const uint16_t len = frame_len(i, imix, overlay ? kOverlayMaxFrame : 1514);
     const auto sport = static_cast<uint16_t>(1024 + i % 60000);
@@ -235,6 +312,18 @@ FrameSet make_frames(Path path, size_t flows, bool imix, bool spread, bool tcp) 
                                      sport, len, 63),
                     Overlay::kVni1, outer_sport);
         break;
+      case Path::kFipSnat:  // vm1 -> an external host, through n1's gateway
+        f = udp_checksummed(kGw1, kVm1, t::ip("10.0.1.10"), external_host(i), sport, 5000, len);
+        break;
+      case Path::kFipDnat:  // an external host -> vm1's floating IP, via the upstream router
+        f = udp_checksummed(kFipGateway, kUpstream, external_host(i), t::ip(NorthSouth::kVm1Fip),
+                            sport, 5000, len);
+        break;
+      case Path::kSnatOut:  // vm2 -> an external host, through n2's gateway
+        f = udp_checksummed(kGw2, kVm2, t::ip("10.0.2.20"), external_host(i), sport, 5000, len);
+        break;
+      case Path::kSnatIn:  // built from the sessions (snat_replies)
+        continue;
     }
     std::copy(f.begin(), f.end(), fs.data.begin() + static_cast<ptrdiff_t>(i * fs.stride));
     fs.len.push_back(static_cast<uint16_t>(f.size()));
@@ -261,6 +350,8 @@ struct Snapshot {
   std::map<std::string, uint64_t> tx, drops;
   uint64_t routed = 0, arp_replies = 0, punted = 0, ct_created = 0, ct_revoked = 0;
   uint64_t vxlan_encapsulated = 0, vxlan_decapsulated = 0, flood_copies = 0;
+  uint64_t nat_inbound = 0, nat_outbound = 0, snat_created = 0, snat_redirected = 0,
+           nat_hairpinned = 0;
   std::vector<dp::StageSnapshot> stages;
   std::map<std::string, uint64_t> acl_hits, sg_hits;  // when the topology has them
 };
@@ -280,6 +371,11 @@ Snapshot snapshot() {
   s.vxlan_encapsulated = w.vxlan_encapsulated;
   s.vxlan_decapsulated = w.vxlan_decapsulated;
   s.flood_copies = w.flood_copies;
+  s.nat_inbound = w.nat_inbound;
+  s.nat_outbound = w.nat_outbound;
+  s.snat_created = w.snat_sessions_created;
+  s.snat_redirected = w.snat_redirected;
+  s.nat_hairpinned = w.nat_hairpinned;
   s.stages = w.stages;
   if (g_topo->filters().acl_rules > 0) s.acl_hits = g_topo->acl_hits(kBenchAcl);
   if (g_topo->filters().sg_rules > 0) s.sg_hits = g_topo->sg_hits(kBenchSg);
@@ -307,6 +403,78 @@ size_t missing_connections(const FrameSet& fs, uint16_t zone) {
     if (ct.lookup(k, ct.hash(k), now).slot == dp::ConnTable::kNone) ++missing;
   }
   return missing;
+}
+
+// r1's SNAT pool (Scale::north_south), or nullptr.
+const dp::SnatPool* snat_pool() {
+  const dp::L3State* l3 = g_topo->dp().l3();
+  return l3 == nullptr || l3->snat_pools.size() != 1 ? nullptr : l3->snat_pools[0].get();
+}
+
+uint32_t be32_at(const uint8_t* p) {
+  return uint32_t{p[0]} << 24 | uint32_t{p[1]} << 16 | uint32_t{p[2]} << 8 | p[3];
+}
+uint16_t be16_at(const uint8_t* p) {
+  return static_cast<uint16_t>(p[0] << 8 | p[1]);
+}
+
+// The flows of `fs` (vm2's UDP frames, untagged) whose inside endpoint has no SNAT session.
+size_t missing_snat_sessions(const dp::SnatPool& pool, const FrameSet& fs) {
+  size_t missing = 0;
+  for (size_t i = 0; i < fs.size(); ++i) {
+    const uint8_t* ip = fs.at(i) + 14;
+    uint16_t outside = 0;
+    if (!pool.find_outbound(dp::NatProto::kUdp, be32_at(ip + 12), be16_at(ip + 20), outside)) {
+      ++missing;
+    }
+  }
+  return missing;
+}
+
+// SnatIn's check: the flows of SnatOut's frames `out` whose session was not used in the last
+// `within_ms` milliseconds. The check pass waits longer than that first, so the reply of every
+// flow must have refreshed that flow's own session: a reply sent to another flow's port shows.
+size_t stale_snat_sessions(const dp::SnatPool& pool, const FrameSet& out, uint32_t within_ms) {
+  std::map<uint64_t, uint32_t> idle;  // inside address << 16 | port -> idle ms
+  pool.for_each(g_topo->dp().conntrack_now_ms(), [&](const dp::SnatSessionView& v) {
+    if (v.proto == dp::NatProto::kUdp)
+      idle[uint64_t{v.inside_ip} << 16 | v.inside_port] = v.idle_ms;
+    return true;
+  });
+  size_t stale = 0;
+  for (size_t i = 0; i < out.size(); ++i) {
+    const uint8_t* ip = out.at(i) + 14;
+    const auto it = idle.find(uint64_t{be32_at(ip + 12)} << 16 | be16_at(ip + 20));
+    if (it == idle.end() || it->second >= within_ms) ++stale;
+  }
+  return stale;
+}
+
+// The external hosts' replies to SnatOut's frames `out`: from each frame's destination (and
+// port) to the SNAT address and the outside port of its session, received on "ext" from the
+// upstream router. Empty, with `err` set, when a flow has no session.
+FrameSet snat_replies(const FrameSet& out, std::string& err) {
+  FrameSet fs;
+  const dp::SnatPool* pool = snat_pool();
+  if (pool == nullptr) {
+    err = "r1 has no SNAT pool on this host";
+    return fs;
+  }
+  fs.stride = out.stride;
+  fs.data.assign(out.size() * fs.stride, 0);
+  for (size_t i = 0; i < out.size(); ++i) {
+    const uint8_t* ip = out.at(i) + 14;
+    uint16_t outside = 0;
+    if (!pool->find_outbound(dp::NatProto::kUdp, be32_at(ip + 12), be16_at(ip + 20), outside)) {
+      err = "flow " + std::to_string(i) + " has no SNAT session";
+      return FrameSet{};
+    }
+    const t::Frame f = udp_checksummed(kFipGateway, kUpstream, be32_at(ip + 16), pool->snat_ip(),
+                                       be16_at(ip + 22), outside, out.len[i]);
+    std::copy(f.begin(), f.end(), fs.data.begin() + static_cast<ptrdiff_t>(i * fs.stride));
+    fs.len.push_back(static_cast<uint16_t>(f.size()));
+  }
+  return fs;
 }
 
 // What is wrong with the filters' counters after `n` packets of `fs` went through, or "".
@@ -362,9 +530,19 @@ std::string verify_filters(Path path, const FrameSet& fs, uint64_t n, const Snap
   return {};
 }
 
-// Pushes every frame once; returns what is wrong with the path, or an empty string.
-std::string verify(Path path, const FrameSet& fs) {
+// Pushes every frame once; returns what is wrong with the path, or an empty string. SnatIn:
+// `snat_out` holds the outbound frames of the flows being answered.
+std::string verify(Path path, const FrameSet& fs, const FrameSet* snat_out = nullptr) {
   Topology& topo = *g_topo;
+  const bool snat = path == Path::kSnatOut || path == Path::kSnatIn;
+  const dp::SnatPool* pool = snat ? snat_pool() : nullptr;
+  if (snat && pool == nullptr) return "r1 has no SNAT pool on this host";
+  if (path == Path::kSnatIn && snat_out == nullptr) return "SnatIn checked without its flows";
+  const size_t sessions_missing = path == Path::kSnatOut ? missing_snat_sessions(*pool, fs) : 0;
+  constexpr uint32_t kRefreshedMs = 100;
+  if (path == Path::kSnatIn) {  // let the sessions age past kRefreshedMs (stale_snat_sessions)
+    std::this_thread::sleep_for(std::chrono::milliseconds(2 * kRefreshedMs));
+  }
   const Snapshot before = snapshot();
   size_t cursor = 0;
   const size_t bursts = (fs.size() + kBurst - 1) / kBurst;
@@ -405,6 +583,14 @@ std::string verify(Path path, const FrameSet& fs) {
            check_counter("vxlan_decapsulated", after.vxlan_decapsulated - before.vxlan_decapsulated,
                          decapsulates(path) ? n : 0),
            check_counter("flood_copies", after.flood_copies - before.flood_copies, 0),
+           check_counter("nat_outbound", after.nat_outbound - before.nat_outbound,
+                         nat_outbound(path) ? n : 0),
+           check_counter("nat_inbound", after.nat_inbound - before.nat_inbound,
+                         nat_inbound(path) ? n : 0),
+           check_counter("snat_sessions_created", after.snat_created - before.snat_created,
+                         sessions_missing),
+           check_counter("snat_redirected", after.snat_redirected - before.snat_redirected, 0),
+           check_counter("nat_hairpinned", after.nat_hairpinned - before.nat_hairpinned, 0),
        }) {
     if (!err.empty()) return err;
   }
@@ -412,6 +598,18 @@ std::string verify(Path path, const FrameSet& fs) {
     return "the worker's ARP reply counter does not match the path";
   }
   if (after.punted != before.punted) return "packets were punted";
+  if (path == Path::kSnatOut) {
+    if (const size_t m = missing_snat_sessions(*pool, fs); m != 0) {
+      return std::to_string(m) + " of " + std::to_string(fs.size()) +
+             " flows have no SNAT session after the check pass";
+    }
+  }
+  if (path == Path::kSnatIn) {
+    if (const size_t m = stale_snat_sessions(*pool, *snat_out, kRefreshedMs); m != 0) {
+      return std::to_string(m) + " of " + std::to_string(snat_out->size()) +
+             " flows' sessions were not refreshed by their replies";
+    }
+  }
   if (const unsigned in_use = rte_mempool_in_use_count(g_pool); in_use != 0) {
     return "mbufs leaked: " + std::to_string(in_use) + " still in use";
   }
@@ -446,7 +644,20 @@ void run_path(benchmark::State& state, Path path, const Scale& scale, size_t flo
   }
   if (it->second.serial != g_topo->serial()) {
     try {
-      if (const std::string err = verify(path, it->second.frames); !err.empty()) {
+      FrameSet out;
+      if (path == Path::kSnatIn) {
+        // The replies go to the outside ports of vm2's sessions: SnatOut's frames of the same
+        // flows go out first (its check pass, creating the sessions or finding them), then each
+        // reply is addressed to the port its flow's session holds.
+        out = make_frames(Path::kSnatOut, flows, imix, false, tcp);
+        std::string err = verify(Path::kSnatOut, out);
+        if (err.empty()) it->second.frames = snat_replies(out, err);
+        if (!err.empty()) {
+          state.SkipWithError(("creating the SNAT sessions: " + err).c_str());
+          return;
+        }
+      }
+      if (const std::string err = verify(path, it->second.frames, &out); !err.empty()) {
         state.SkipWithError(err.c_str());
         return;
       }
@@ -559,6 +770,10 @@ void run_path(benchmark::State& state, Path path, const Scale& scale, size_t flo
     state.counters["ct_new"] =
         static_cast<double>(worker_after.conntrack_created - worker_before.conntrack_created);
   }
+  if (path == Path::kSnatOut) {
+    state.counters["snat_new"] = static_cast<double>(worker_after.snat_sessions_created -
+                                                     worker_before.snat_sessions_created);
+  }
 
   const auto packets = static_cast<uint64_t>(state.iterations()) * kBurst;
   // Bytes of the frames sent: whole passes over the set, then the start of one more.
@@ -642,16 +857,44 @@ void VxlanDecap(benchmark::State& state) {
            static_cast<size_t>(state.range(0)), false, false);
 }
 
+// North-south NAT (topology.h, Scale::north_south): one router, 10 routes, the upstream router
+// resolved, vm1's floating IP, r1's SNAT pool on this host.
+const Scale kNatScale{1, 10, true, false, true};
+
+// Args: flows, imix. vm1 -> external hosts: routed to r1's external gateway, source translated to
+// vm1's floating IP, sent to the upstream router on "ext".
+void FipSnat(benchmark::State& state) {
+  run_path(state, Path::kFipSnat, kNatScale, static_cast<size_t>(state.range(0)),
+           state.range(1) != 0, false);
+}
+
+// Args: flows. From "ext": external hosts -> vm1's floating IP, translated to vm1 and routed.
+void FipDnat(benchmark::State& state) {
+  run_path(state, Path::kFipDnat, kNatScale, static_cast<size_t>(state.range(0)), false, false);
+}
+
+// Args: flows (distinct source ports of vm2: one SNAT session each, created by the check pass).
+// vm2 -> external hosts through r1's SNAT on this host.
+void SnatOut(benchmark::State& state) {
+  run_path(state, Path::kSnatOut, kNatScale, static_cast<size_t>(state.range(0)), false, false);
+}
+
+// Args: flows. From "ext": the replies to SnatOut's flows (to the SNAT address and each session's
+// outside port), translated back to vm2 and routed.
+void SnatIn(benchmark::State& state) {
+  run_path(state, Path::kSnatIn, kNatScale, static_cast<size_t>(state.range(0)), false, false);
+}
+
 // Benchmarks run in registration order, which is chosen so that the tenant model only grows:
 // everything at 1 router and 10 routes, then 1,000 routers, then (after one rebuild) r1's
 // table at 100k and 1M routes, then (after another) the filtered paths, ordered so that each
-// ACL and group is compiled once, and last (after one more rebuild) the overlay paths. A
-// filtered run builds just what it needs.
+// ACL and group is compiled once, then (after one more rebuild) the overlay paths, and last
+// (after another) the north-south paths. A filtered run builds just what it needs.
 BENCHMARK(L2)->ArgNames({"flows", "imix"})->ArgsProduct({{1, 1000}, {0}})->Args({1000, 1});
 BENCHMARK(ArpReply);
 BENCHMARK(Routed)
     ->ArgNames({"flows", "routes", "routers", "imix", "spread"})
-    ->ArgsProduct({{1, 1000, 100000}, {10}, {1}, {0}, {0}})
+    ->ArgsProduct({{1, 1000, 30000, 100000}, {10}, {1}, {0}, {0}})
     ->Args({1000, 10, 1, 1, 0})
     ->Args({1000, 10, 1000, 0, 0})
     ->ArgsProduct({{1000}, {100000}, {1}, {0}, {0, 1}})
@@ -692,6 +935,12 @@ BENCHMARK(RoutedVxlanEncap)
     ->ArgsProduct({{1, 1000}, {0}})
     ->Args({1000, 1});
 BENCHMARK(VxlanDecap)->ArgNames({"flows", "routed"})->ArgsProduct({{1, 1000}, {0, 1}});
+BENCHMARK(FipSnat)->ArgNames({"flows", "imix"})->ArgsProduct({{1, 1000}, {0}})->Args({1000, 1});
+BENCHMARK(FipDnat)->ArgName("flows")->Arg(1)->Arg(1000);
+// SNAT sessions are per inside (address, port): 30,000 flows use about half of the 64,512 ports
+// (topology.h); 100k flows cannot have sessions at once.
+BENCHMARK(SnatOut)->ArgName("flows")->Arg(1)->Arg(1000)->Arg(30000);
+BENCHMARK(SnatIn)->ArgName("flows")->Arg(1)->Arg(1000)->Arg(30000);
 
 // The console table without the per-stage counters, which get a table of their own at the end.
 class Reporter : public benchmark::ConsoleReporter {

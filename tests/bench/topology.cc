@@ -376,6 +376,7 @@ void Topology::rebuild(bool flow_cache) {
   api_.reset();
   dp_.reset();
   uplink_ = UINT16_MAX;
+  ext_ = UINT16_MAX;
   uplink_mac_.clear();
   dp::DataplaneOptions o;
   o.mbufs = 4095;  // the drivers' pool; bursts come from the benchmark's own pool
@@ -412,21 +413,31 @@ void Topology::rebuild(bool flow_cache) {
   upsert(req, "the base topology");
 }
 
-void Topology::add_overlay() {
-  using O = Overlay;
-  uplink_ = dp_->add_port(dp::PortSpec{O::kUplink, dp::PortType::kNull, {{"no-rx", "1"}}, {}})
-                .record.port_id;
-  api_->ports_changed();
+// This host's identity: h1, with the overlay's uplink and tunnel address, and/or agent mode
+// dvr_snat with physnet1 on the external port. The ports exist already.
+void Topology::set_host(bool overlay, bool north_south) {
   v1::HostSetRequest hs;
   v1::HostIdentity* h = hs.mutable_host();
   h->set_host_id("h1");
-  h->set_dvr_mac(O::kDvrMac);
-  h->set_tunnel_ip(O::kTunnelIp);
-  h->set_tunnel_prefix_length(O::kTunnelPrefix);
-  h->set_uplink_port(O::kUplink);
+  if (overlay) {
+    h->set_dvr_mac(Overlay::kDvrMac);
+    h->set_tunnel_ip(Overlay::kTunnelIp);
+    h->set_tunnel_prefix_length(Overlay::kTunnelPrefix);
+    h->set_uplink_port(Overlay::kUplink);
+  }
+  if (north_south) {
+    h->set_agent_mode(v1::AGENT_MODE_DVR_SNAT);
+    v1::PhysnetPort* pp = h->add_physnet_ports();
+    pp->set_physical_network(NorthSouth::kPhysnet);
+    pp->set_port(NorthSouth::kExtPort);
+  }
   if (const v1::Response r = api_->host_set(hs); r.status() != v1::STATUS_OK) {
     throw std::runtime_error("the host identity refused: " + r.message());
   }
+}
+
+void Topology::add_overlay() {
+  using O = Overlay;
   v1::UpsertRequest req;
   v1::Object remote;
   remote.mutable_remote_host()->set_host_id(O::kRemoteHost);
@@ -468,6 +479,85 @@ void Topology::add_overlay() {
   }
   std::fprintf(stderr, "setup: overlay: uplink %s (%s), h2 via %s, overlay MTU %u\n", O::kUplink,
                uplink_mac_.c_str(), u.remote_hosts(0).nexthop_mac().c_str(), u.overlay_mtu());
+}
+
+void Topology::add_north_south() {
+  using N = NorthSouth;
+  v1::Object ext = network(N::kNetwork, 0);
+  ext.mutable_network()->set_external(true);
+  ext.mutable_network()->set_provider_type(v1::PROVIDER_TYPE_FLAT);
+  ext.mutable_network()->set_physical_network(N::kPhysnet);
+  v1::Object sp = subnet("sp", N::kNetwork, N::kCidr);
+  sp.mutable_subnet()->set_gateway_ip(N::kUpstreamIp);
+  v1::Object r1 = router("r1");
+  r1.mutable_router()->set_external_network_id(N::kNetwork);
+  r1.mutable_router()->set_external_gateway_ip(N::kSnatIp);
+  r1.mutable_router()->set_enable_snat(true);
+  v1::Object gw;
+  v1::FloatingIpGateway* g = gw.mutable_floating_ip_gateway();
+  g->set_id("fg1");
+  g->set_network_id(N::kNetwork);
+  g->set_host_id("h1");
+  g->set_ip(N::kFipGatewayIp);
+  g->set_mac(N::kFipGatewayMac);
+  v1::Object snat;
+  snat.mutable_snat_binding()->set_router_id("r1");
+  snat.mutable_snat_binding()->set_host_id("h1");  // SNAT IP: the gateway IP; default ports
+  v1::Object fip;
+  v1::FloatingIp* f = fip.mutable_floating_ip();
+  f->set_id("fip1");
+  f->set_router_id("r1");
+  f->set_floating_ip(N::kVm1Fip);
+  f->set_fixed_ip("10.0.1.10");
+  f->set_vm_port_id("vm1");
+  v1::UpsertRequest req;
+  req.set_replace(true);  // r1 gets its external gateway
+  for (const v1::Object& o : {ext, sp, r1, gw, snat, fip}) *req.add_objects() = o;
+  upsert(req, "the external network, r1's gateway, SNAT and vm1's floating IP");
+
+  // The upstream router answers the ARP request dvrd sent for it from the floating-IP gateway
+  // (queued for worker 0, which never polls here): the reply goes through the pipeline on the
+  // external port, which punts it, and the control thread learns it as it drains the punts.
+  const Mac fip_gw_mac = *parse_mac(N::kFipGatewayMac);
+  const Mac upstream_mac = *parse_mac(N::kUpstreamMac);
+  rte_mbuf* m = dp_->alloc_mbuf();
+  if (m == nullptr) throw std::runtime_error("no mbuf for the upstream router's ARP reply");
+  rte_ether_addr to, from;
+  std::copy(fip_gw_mac.begin(), fip_gw_mac.end(), to.addr_bytes);
+  std::copy(upstream_mac.begin(), upstream_mac.end(), from.addr_bytes);
+  if (!dp::arp_build(m, RTE_ARP_OP_REPLY, to, from, *parse_ipv4(N::kUpstreamIp), to,
+                     *parse_ipv4(N::kFipGatewayIp))) {
+    rte_pktmbuf_free(m);
+    throw std::runtime_error("the upstream router's ARP reply does not fit an mbuf");
+  }
+  m->port = ext_;
+  dp_->worker(0).process_burst(ext_, &m, 1);
+  const size_t punted =
+      dp_->drain_exceptions([&](const dp::PuntItem& item) { api_->on_punt(item); });
+
+  const v1::ExternalStatus st = api_->external(v1::ExternalRequest{}).external();
+  std::string learnt;
+  size_t fips = 0, snats = 0;
+  for (const auto& n : st.networks()) {
+    if (n.network_id() != N::kNetwork) continue;
+    fips = static_cast<size_t>(n.floating_ips_size());
+    snats = static_cast<size_t>(n.snat_ips_size());
+    for (const auto& nb : n.neighbors()) {
+      if (nb.ip() == N::kUpstreamIp) learnt = nb.mac();
+    }
+  }
+  if (learnt != N::kUpstreamMac || fips != 1 || snats != 1) {
+    throw std::runtime_error(
+        "north-south: the upstream router is not resolved after its ARP "
+        "reply (" +
+        std::to_string(punted) + " punted, MAC '" + learnt +
+        "'), or public does not serve 1 floating IP and 1 SNAT address");
+  }
+  std::fprintf(stderr,
+               "setup: north-south: %s on %s, upstream %s at %s, floating IP %s (vm1), SNAT %s "
+               "ports %u-%u (vm2)\n",
+               N::kNetwork, N::kExtPort, N::kUpstreamIp, learnt.c_str(), N::kVm1Fip, N::kSnatIp,
+               N::kSnatPortMin, N::kSnatPortMax);
 }
 
 void Topology::add_extra_routers(uint32_t n) {
@@ -522,13 +612,26 @@ void Topology::ensure(const Scale& s) {
   ++serial_;
   if (s.routers < 1 || s.routes < kBaseRoutes) throw std::invalid_argument("bad scale");
   if (!dp_ || s.routers != scale_.routers || s.routes < scale_.routes ||
-      s.flow_cache != scale_.flow_cache || s.overlay != scale_.overlay) {
+      s.flow_cache != scale_.flow_cache || s.overlay != scale_.overlay ||
+      s.north_south != scale_.north_south) {
     if (dp_) std::fprintf(stderr, "setup: rebuilding the dataplane\n");
     rebuild(s.flow_cache);
     filters_ = Filters{0, 0, 0, 0};
-    scale_ = {1, kBaseRoutes, s.flow_cache, false};
+    scale_ = {1, kBaseRoutes, s.flow_cache, false, false};
+    if (s.overlay || s.north_south) {
+      const auto null_port = [&](const char* name) {
+        return dp_->add_port(dp::PortSpec{name, dp::PortType::kNull, {{"no-rx", "1"}}, {}})
+            .record.port_id;
+      };
+      if (s.overlay) uplink_ = null_port(Overlay::kUplink);
+      if (s.north_south) ext_ = null_port(NorthSouth::kExtPort);
+      api_->ports_changed();
+      set_host(s.overlay, s.north_south);
+    }
     if (s.overlay) add_overlay();
     scale_.overlay = s.overlay;
+    if (s.north_south) add_north_south();
+    scale_.north_south = s.north_south;
     if (s.routers > 1) add_extra_routers(s.routers - 1);
     scale_.routers = s.routers;
   }

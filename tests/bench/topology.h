@@ -24,6 +24,18 @@
 //   rvm1 10.0.1.40  02:bb:00:00:00:01  on n1 (VNI 101), on h2
 //   rvm2 10.0.2.40  02:bb:00:00:00:02  on n2 (VNI 102), on h2
 //   The remote VMs' addresses are routes of r1 too, not counted in Scale::routes.
+//
+// With Scale::north_south, this host is also h1 in agent mode dvr_snat, with north-south NAT
+// (docs/north-south.md):
+//   external port "ext" (null, no-rx), physnet1 mapped to it
+//   external network "public": flat on physnet1, subnet 203.0.113.0/24, upstream router
+//   203.0.113.1 (02:ff:00:00:00:01, resolved by one ARP reply to dvrd's request, sent through the
+//   pipeline on "ext" and handed to TenantApi::on_punt as the control thread drains it)
+//   this host's floating-IP gateway on public: 203.0.113.2, 02:fe:00:00:00:02
+//   r1's external gateway: 203.0.113.5, SNAT on, bound to h1 (ports 1024-65535; the SNAT address
+//   is the gateway address): r1 gets a default route to public (not counted in Scale::routes)
+//   vm1 10.0.1.10 has floating IP 203.0.113.10; vm2 10.0.2.20 has none (default SNAT)
+//   the external hosts the benchmarks talk to: 198.51.100.0/24, beyond the upstream router
 // Nothing ever polls the ports: the benchmarks hand bursts to Worker::process_burst as if they
 // came from "src", and the null driver frees whatever is transmitted.
 #pragma once
@@ -44,10 +56,11 @@
 namespace dvr::bench {
 
 struct Scale {
-  uint32_t routers = 1;    // routers in the tenant model, r1 included
-  uint32_t routes = 10;    // routes in r1's table
-  bool flow_cache = true;  // the worker's filter verdict cache (DataplaneOptions)
-  bool overlay = false;    // the VXLAN overlay above (changing it rebuilds the dataplane)
+  uint32_t routers = 1;      // routers in the tenant model, r1 included
+  uint32_t routes = 10;      // routes in r1's table
+  bool flow_cache = true;    // the worker's filter verdict cache (DataplaneOptions)
+  bool overlay = false;      // the VXLAN overlay above (changing it rebuilds the dataplane)
+  bool north_south = false;  // the external network and NAT above (changing it rebuilds)
   bool operator==(const Scale&) const = default;
 };
 
@@ -70,6 +83,22 @@ struct Overlay {
   static constexpr const char* kRemoteVm2Ip = "10.0.2.40";
   static constexpr uint32_t kVni1 = 101, kVni2 = 102;  // n1's and n2's segmentation ids
   static constexpr uint16_t kVxlanPort = 4789;
+};
+
+// North-south NAT (Scale::north_south).
+struct NorthSouth {
+  static constexpr const char* kExtPort = "ext";
+  static constexpr const char* kPhysnet = "physnet1";
+  static constexpr const char* kNetwork = "public";
+  static constexpr const char* kCidr = "203.0.113.0/24";
+  static constexpr const char* kUpstreamIp = "203.0.113.1";
+  static constexpr const char* kUpstreamMac = "02:ff:00:00:00:01";
+  static constexpr const char* kFipGatewayIp = "203.0.113.2";
+  static constexpr const char* kFipGatewayMac = "02:fe:00:00:00:02";
+  static constexpr const char* kSnatIp = "203.0.113.5";  // r1's external gateway IP
+  static constexpr const char* kVm1Fip = "203.0.113.10";
+  static constexpr uint16_t kSnatPortMin = 1024, kSnatPortMax = 65535;  // the binding's default
+  static constexpr uint32_t kRemoteNet = 0xc6336400u;                   // 198.51.100.0/24
 };
 
 // ---- Filter objects for the benchmarks (network ACLs, security groups).
@@ -133,6 +162,8 @@ class Topology {
   // The overlay's uplink (Scale::overlay), and its MAC ("" without the overlay).
   uint16_t uplink_port() const { return uplink_; }
   const std::string& uplink_mac() const { return uplink_mac_; }
+  // The external port (Scale::north_south; UINT16_MAX without it).
+  uint16_t ext_port() const { return ext_; }
 
   // The extra routes of r1, in installation order; the first (routes - kBaseRoutes) are
   // installed. Generated deterministically, once, as many as ever asked for.
@@ -158,7 +189,9 @@ class Topology {
 
  private:
   void rebuild(bool flow_cache);
+  void set_host(bool overlay, bool north_south);
   void add_overlay();
+  void add_north_south();
   void add_extra_routers(uint32_t n);
   void add_extra_routes(size_t from, size_t to);
   void upsert(const api::v1::UpsertRequest& req, const char* what);
@@ -166,7 +199,7 @@ class Topology {
   std::unique_ptr<dp::Dataplane> dp_;
   std::unique_ptr<TenantApi> api_;
   Scale scale_{0, 0};
-  uint16_t src_ = 0, sink_l2_ = 0, sink_r_ = 0, uplink_ = UINT16_MAX;
+  uint16_t src_ = 0, sink_l2_ = 0, sink_r_ = 0, uplink_ = UINT16_MAX, ext_ = UINT16_MAX;
   std::string uplink_mac_;
   std::vector<Ipv4Prefix> extras_;
   std::mt19937 extras_rng_{7};
