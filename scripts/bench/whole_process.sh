@@ -36,6 +36,9 @@
 #   DVRD_BUILD=<repo>/build                     dvrd's meson build directory (not rebuilt here;
 #                                               it must hold tests/bench/bench_acl_upsert too)
 #   ACL_RULES=1000                              rules of dvrd-acl's network ACL; 0: no dvrd-acl
+#   PERF_DIR=                                   set: `perf record` every system's last run into
+#                                               PERF_DIR/SYSTEM.data and write its profile
+#                                               (perf report by DSO and symbol) to SYSTEM.txt
 #   KEEP_TMP=1                                  keep the temporary directory (logs, samples)
 # Exit status: 0 when every run was clean, 1 when a run had a problem or could not be done.
 #
@@ -196,6 +199,24 @@ echo "dvrd:  $DVRD (git $(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || e
 echo "l3fwd: $L3FWD (DPDK $(pkg-config --modversion libdpdk) sample, make -O3, --lookup=lpm --parse-ptype)"
 
 # --------------------------------------------------------------------------------- one run --
+# profile SYSTEM N PID: with PERF_DIR set, on the last run, samples PID for the warm-up and the
+# measurement (in the background; profile_done waits for it and writes the report).
+PERF_PID=""
+profile() {
+  [[ -n ${PERF_DIR:-} && $2 -eq $RUNS ]] || return 0
+  mkdir -p "$PERF_DIR"
+  perf record -F 1999 -p "$3" -o "$PERF_DIR/$1.data" -- sleep $((WARMUP_SECONDS + SECONDS_PER_RUN)) \
+    >"$PERF_DIR/$1.record.log" 2>&1 &
+  PERF_PID=$!
+}
+profile_done() { # SYSTEM
+  [[ -n $PERF_PID ]] || return 0
+  wait "$PERF_PID" 2>/dev/null
+  PERF_PID=""
+  perf report -i "$PERF_DIR/$1.data" --stdio --no-children --sort dso,sym --percent-limit 1 \
+    >"$PERF_DIR/$1.txt" 2>/dev/null || log "perf report for $1 failed"
+}
+
 run_dvrd() { # N [SYSTEM]: SYSTEM dvrd (default) or dvrd-acl (the same with the network ACL)
   local n=$1 sys=${2:-dvrd}
   local prefix="dvrbench-$$-$sys-$n" sock="$TMP/$sys-$n.sock" logf="$TMP/$sys-$n.log" pid i
@@ -238,12 +259,14 @@ run_dvrd() { # N [SYSTEM]: SYSTEM dvrd (default) or dvrd-acl (the same with the 
     [[ $line =~ allow_ingress=([0-9]+)\ allow_egress=([0-9]+) ]] || { log "bench_acl_upsert said: $line"; return 1; }
     acl_args=(--acl bench-acl --acl-allow "ingress:${BASH_REMATCH[1]},egress:${BASH_REMATCH[2]}")
   fi
+  profile "$sys" "$n" "$pid"
   if ! in_bg $PY "$HERE/bench_util.py" measure-dvrd --system "$sys" --run "$n" --dvrctl "$DVRCTL" \
     --socket "$sock" "${acl_args[@]}" --warmup "$WARMUP_SECONDS" --seconds "$SECONDS_PER_RUN" \
     --start-timeout $START_TIMEOUT >"$TMP/$sys-$n.json"; then
     tail -20 "$logf" >&2; log "measuring $sys failed"; return 1
   fi
   "${C[@]}" stats >"$TMP/$sys-$n.stats" 2>&1 || true
+  profile_done "$sys"
   stop_pid "$pid"
   forget_pid "$pid"
   cat "$TMP/$sys-$n.json" >>"$RESULTS"
@@ -266,11 +289,13 @@ run_l3fwd() { # N
     </dev/null >"$logf" 2>&1 &
   pid=$!
   PIDS+=("$pid")
+  profile l3fwd "$n" "$pid"
   if ! in_bg $PY "$HERE/bench_util.py" measure-l3fwd --run "$n" --telemetry "/var/run/dpdk/$prefix/dpdk_telemetry.v2" \
     --src-port 0 --dst-port 1 --warmup "$WARMUP_SECONDS" --seconds "$SECONDS_PER_RUN" \
     --start-timeout $START_TIMEOUT >"$TMP/l3fwd-$n.json"; then
     tail -20 "$logf" >&2; log "measuring l3fwd failed"; return 1
   fi
+  profile_done l3fwd
   stop_pid "$pid"
   forget_pid "$pid"
   grep -q "LPM: Adding route 198.18.1.0 / 24 (1)" "$logf" ||
