@@ -112,12 +112,18 @@ std::optional<ModelError> TenantModel::validate_north_south() const {
     return invalid("unknown agent mode " + std::to_string(host_.agent_mode()));
   }
   std::set<std::string> physnets;
+  std::map<std::string, std::string> physnet_of_port;
   for (const auto& m : host_.physnet_ports()) {
     if (m.physical_network().empty() || m.port().empty()) {
       return invalid("a physnet mapping needs a physical network and a port");
     }
     if (!physnets.insert(m.physical_network()).second) {
       return invalid("physical network " + q(m.physical_network()) + " is mapped twice");
+    }
+    // Frames on a port are told apart by VLAN only: one physical network per port.
+    if (auto [it, fresh] = physnet_of_port.emplace(m.port(), m.physical_network()); !fresh) {
+      return conflict("physical networks " + q(it->second) + " and " + q(m.physical_network()) +
+                      " are both mapped to port " + q(m.port()));
     }
     if (!host_.uplink_port().empty() && m.port() == host_.uplink_port()) {
       return conflict("physical network " + q(m.physical_network()) + " is mapped to " +

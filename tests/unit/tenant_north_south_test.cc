@@ -263,9 +263,13 @@ TEST_F(TenantNorthSouthTest, PhysnetMappedTwiceIsRefused) {
   m->set_port("ext1");
   EXPECT_TRUE(IsError(model_.set_host(h), v1::STATUS_INVALID_ARGUMENT,
                       {"physical network 'physnet1' is mapped twice"}));
-  // Two physnets are fine, even on one port.
+  // Two physnets on one port: frames there are told apart by VLAN only, so that is refused.
   m->set_physical_network("physnet2");
   m->set_port("ext0");
+  EXPECT_TRUE(IsError(model_.set_host(h), v1::STATUS_CONFLICT,
+                      {"'physnet1' and 'physnet2' are both mapped to port 'ext0'"}));
+  // On their own ports they are fine.
+  m->set_port("ext1");
   ASSERT_TRUE(IsOk(model_.set_host(h)));
   EXPECT_EQ(model_.host().physnet_ports_size(), 2);
 }
