@@ -174,6 +174,18 @@ std::string bound_port_name(uint32_t i) {
   return fmt("h%u", i);
 }
 
+// The other hosts ("compute-N") the topology's remote VM ports live on: the model refuses a VM
+// port on a host nobody described.
+constexpr uint32_t kComputeHosts = 64;
+v1::Object compute_host(uint32_t n) {
+  v1::Object o;
+  v1::RemoteHost* h = o.mutable_remote_host();
+  h->set_host_id("compute-" + std::to_string(n));
+  h->set_tunnel_ip("198.51.100." + std::to_string(n + 1));
+  h->set_dvr_mac("02:d0:00:00:00:" + hex2(n));
+  return o;
+}
+
 // Router i of the big topology (1-based): networks tn<i>a/b (10.0.1.0/24 and 10.0.2.0/24, the
 // same CIDRs in every router: each router is its own VRF), interfaces, 5 VM ports per network.
 void add_router(v1::UpsertRequest& req, uint32_t i) {
@@ -195,14 +207,19 @@ void add_router(v1::UpsertRequest& req, uint32_t i) {
                                    "02:cc:" + hi + ":" + lo + ":0" + third + ":" + hex2(j + 1),
                                    "10.0." + third + "." + std::to_string(10 * (side + 1) + j),
                                    bound ? bound_port_name(i) : "",
-                                   bound ? "" : "compute-" + std::to_string(i % 64));
+                                   bound ? "" : "compute-" + std::to_string(i % kComputeHosts));
     }
   }
 }
 
+// The topology's routers [first, first + count), in one request or one per router. The first
+// request of a topology (first == 1) also describes the compute hosts.
 std::vector<v1::UpsertRequest> topology_requests(bool one_request, uint32_t first = 1,
                                                  uint32_t count = kRouters) {
   std::vector<v1::UpsertRequest> reqs(one_request ? 1 : count);
+  if (first == 1) {
+    for (uint32_t n = 0; n < kComputeHosts; ++n) *reqs[0].add_objects() = compute_host(n);
+  }
   for (uint32_t k = 0; k < count; ++k) add_router(reqs[one_request ? 0 : k], first + k);
   return reqs;
 }
@@ -823,6 +840,8 @@ void bench_routes(size_t insert_requests) {
              subnet("s2", "n2", "10.0.2.0/24"),
              interface("i1", "r1", "s1", "02:0a:00:00:01:01"),
              interface("i2", "r1", "s2", "02:0a:00:00:02:01"),
+             compute_host(1),
+             compute_host(2),
              vm_port("vm1", "n1", "02:aa:00:00:00:01", "10.0.1.10", "", "compute-1"),
              vm_port("vm2", "n2", "02:aa:00:00:00:02", "10.0.2.20", "", "compute-2"),
          }) {
