@@ -1424,6 +1424,21 @@ TEST_F(NatTest, RoutersWithoutSnatDropWhatHasNoFloatingIp) {
   EXPECT_EQ(drops("v2", DropReason::kNoSnatHost), 1u);
 }
 
+// Without this host's floating-IP gateway on the external network, the network is not served
+// here: the floating IP is not active and SNAT, though bound here, has nowhere to send.
+TEST_F(NatTest, AnExternalNetworkNotServedHereDropsAsNoExternalPath) {
+  remove(v1::OBJECT_KIND_FLOATING_IP_GATEWAY, "fg1");
+  const Frame v1_out = from_vm(kV1, packet(kV1.ip, kInet, 64, kUdp, udp(1, 2, bytes(8, 1))));
+  const Frame v2_out = from_vm(kV2, packet(kV2.ip, kInet, 64, kUdp, udp(1, 2, bytes(8, 1))));
+  const auto out = run("v2", {v2_out});
+  EXPECT_TRUE(out.at("ext").empty());
+  EXPECT_TRUE(out.at("up").empty());
+  EXPECT_EQ(drops("v2", DropReason::kNoExternalPath), 1u);
+  const auto out1 = run("v1", {v1_out});
+  EXPECT_TRUE(out1.at("ext").empty());
+  EXPECT_EQ(drops("v1", DropReason::kNoExternalPath), 1u) << "no floating IP without the network";
+}
+
 TEST_F(NatTest, SnatOnAnotherHostIsReachedOverTheOverlay) {
   apply({snat_binding("h2")}, true);
   const Frame pkt = packet(kV2.ip, kInet, 64, kUdp, udp(1234, 53, bytes(20, 1)));
