@@ -76,11 +76,7 @@ void WorkerContext::punt(rte_mbuf* pkt, uint16_t port, PuntReason reason) {
 
 void WorkerContext::loopback(rte_mbuf* pkt, uint16_t port, uint16_t router) {
   if (loopback_count_ == kLoopbackSize) {
-    if (router == kNoIndex) {
-      drop(pkt, port, DropReason::kHairpinQueueFull);
-    } else {
-      drop_routed(pkt, port, router, DropReason::kHairpinQueueFull);
-    }
+    drop_routed(pkt, port, router, DropReason::kHairpinQueueFull);
     return;
   }
   loopback_pkts_[loopback_count_] = pkt;

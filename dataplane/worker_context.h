@@ -33,7 +33,8 @@ class WorkerContext {
 
   // Frees the packet and counts it against `port` under `reason`.
   void drop(rte_mbuf* pkt, uint16_t port, DropReason reason);
-  // Frees the packet and counts it against both `port` and the router that handled it.
+  // Frees the packet and counts it against both `port` and the router that handled it (only
+  // `port` when `router` is kNoIndex).
   void drop_routed(rte_mbuf* pkt, uint16_t port, uint16_t router, DropReason reason);
   // Counts a drop without freeing: the packet was recycled (e.g. into an ICMP error).
   void count_drop(uint16_t port, uint16_t router, DropReason reason);
@@ -55,7 +56,7 @@ class WorkerContext {
   // Queues the packet to go through the pipeline again, as if received on `port` (an external
   // port): traffic to a floating IP or SNAT address this host serves turns around here instead
   // of leaving. Runs at the end of the worker's poll; dropped when the queue is full (counted
-  // against `router`, unless kNoIndex).
+  // against `router` too, unless it is kNoIndex).
   void loopback(rte_mbuf* pkt, uint16_t port, uint16_t router);
   // Moves the queued loop-back packets of one port into `pkts` (at most kBurstSize); returns how
   // many, and that port in `port`.

@@ -169,11 +169,7 @@ void ExternalInputStage::process(Batch& batch, WorkerContext& ctx) {
         break;
     }
     if (r != DropReason::kCount) {
-      if (a->router == kNoIndex) {
-        ctx.drop(m, rx, r);
-      } else {
-        ctx.drop_routed(m, rx, a->router, r);
-      }
+      ctx.drop_routed(m, rx, a->router, r);  // kNoIndex: counted against the port only
       continue;
     }
     // Routing stages expect an untagged frame: drop the VLAN tag now.
